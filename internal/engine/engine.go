@@ -1,0 +1,245 @@
+package engine
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/system"
+	"github.com/docker/docker/client"
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+)
+
+// Engine is one Docker engine of the pool.
+type Engine struct {
+	Addr   string         // host:port
+	IP     string         // host part of Addr
+	Client *client.Client // API client, version negotiated with the engine
+	HTTP   *http.Client   // raw client for proxied requests
+	Scheme string         // http or https
+
+	lg      *zap.Logger
+	kick    chan struct{}
+	mu      sync.RWMutex
+	state   *State
+	details map[string]*container.HostConfig // by container ID, inspected once
+}
+
+// State is what the last refresh learnt of an engine. It is never mutated
+// after it is published.
+type State struct {
+	Healthy    bool
+	Err        string // why the last refresh failed
+	Info       system.Info
+	APIVersion string
+	Containers []Container
+	Images     []image.Summary
+	UpdatedAt  time.Time
+}
+
+// Container is a container as listed, with its host config.
+type Container struct {
+	container.Summary
+	HostConfig *container.HostConfig
+}
+
+// Name is the engine's name, or its address while it has never answered.
+func (s *State) Name(addr string) string {
+	if s.Info.Name != "" {
+		return s.Info.Name
+	}
+	return addr
+}
+
+func newEngine(addr string, tlsConfig *tls.Config, lg *zap.Logger) (*Engine, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("engine address %q: %w", addr, err)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = tlsConfig
+	tr.MaxIdleConnsPerHost = 32
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+	}
+	httpClient := &http.Client{Transport: tr}
+	cli, err := client.NewClientWithOpts(
+		client.WithHTTPClient(httpClient),
+		client.WithHost("tcp://"+addr),
+		client.WithAPIVersionNegotiation(),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("engine client for %s: %w", addr, err)
+	}
+	return &Engine{
+		Addr: addr, IP: host, Client: cli, HTTP: httpClient, Scheme: scheme,
+		lg:      lg.With(zap.String("engine", addr)),
+		kick:    make(chan struct{}, 1),
+		state:   &State{},
+		details: map[string]*container.HostConfig{},
+	}, nil
+}
+
+// State returns the latest published state.
+func (e *Engine) State() *State {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.state
+}
+
+// Kick asks for a refresh soon, without waiting for it.
+func (e *Engine) Kick() {
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
+}
+
+// run refreshes the engine until ctx ends.
+func (e *Engine) run(ctx context.Context, interval time.Duration, onEvent func(*Engine, events.Message)) {
+	go e.watchEvents(ctx, onEvent)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		e.refresh(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-e.kick:
+		}
+	}
+}
+
+// watchEvents follows the engine's event stream: every container, image or
+// network event kicks a refresh and goes to onEvent. A broken stream kicks a
+// refresh too, which is how a dead engine is noticed at once.
+func (e *Engine) watchEvents(ctx context.Context, onEvent func(*Engine, events.Message)) {
+	for ctx.Err() == nil {
+		msgs, errs := e.Client.Events(ctx, events.ListOptions{})
+	stream:
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case m := <-msgs:
+				e.Kick()
+				if onEvent != nil {
+					onEvent(e, m)
+				}
+			case <-errs:
+				e.Kick()
+				break stream
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// refresh reads the engine's state and publishes it.
+func (e *Engine) refresh(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	next, err := e.read(ctx)
+	if err != nil {
+		if ctx.Err() != nil && ctx.Err() != context.DeadlineExceeded {
+			return
+		}
+		prev := e.State()
+		failed := *prev
+		failed.Healthy, failed.Err, failed.UpdatedAt = false, err.Error(), time.Now()
+		e.publish(&failed)
+		if prev.Healthy || prev.UpdatedAt.IsZero() {
+			e.lg.Warn("engine unhealthy", zap.Error(err))
+		}
+		return
+	}
+	if !e.State().Healthy {
+		e.lg.Info("engine healthy", zap.String("name", next.Info.Name), zap.String("api", next.APIVersion))
+	}
+	e.publish(next)
+}
+
+func (e *Engine) publish(s *State) {
+	e.mu.Lock()
+	e.state = s
+	e.mu.Unlock()
+}
+
+func (e *Engine) read(ctx context.Context) (*State, error) {
+	s := &State{Healthy: true, UpdatedAt: time.Now()}
+	var list []container.Summary
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { s.Info, err = e.Client.Info(gctx); return wrap("info", err) })
+	g.Go(func() error {
+		v, err := e.Client.ServerVersion(gctx)
+		s.APIVersion = v.APIVersion
+		return wrap("version", err)
+	})
+	g.Go(func() (err error) {
+		list, err = e.Client.ContainerList(gctx, container.ListOptions{All: true})
+		return wrap("list containers", err)
+	})
+	g.Go(func() (err error) {
+		s.Images, err = e.Client.ImageList(gctx, image.ListOptions{})
+		return wrap("list images", err)
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	s.Containers = e.withDetails(ctx, list)
+	return s, nil
+}
+
+// withDetails adds each container's host config, inspecting only containers
+// not seen before, and forgets the ones gone.
+func (e *Engine) withDetails(ctx context.Context, list []container.Summary) []Container {
+	out := make([]Container, 0, len(list))
+	seen := make(map[string]bool, len(list))
+	for _, c := range list {
+		seen[c.ID] = true
+		hc := e.details[c.ID]
+		if hc == nil {
+			if inspect, err := e.Client.ContainerInspect(ctx, c.ID); err == nil && inspect.ContainerJSONBase != nil {
+				hc = inspect.HostConfig
+				e.details[c.ID] = hc
+			}
+		}
+		out = append(out, Container{Summary: c, HostConfig: hc})
+	}
+	for id := range e.details {
+		if !seen[id] {
+			delete(e.details, id)
+		}
+	}
+	return out
+}
+
+func wrap(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// Reservation is what the container reserves of its node: CPU counts
+// CpuShares as whole cores (classic Swarm's meaning) plus NanoCPUs (--cpus),
+// memory is HostConfig.Memory.
+func Reservation(hc *container.HostConfig) (nanoCPUs, memory int64) {
+	if hc == nil {
+		return 0, 0
+	}
+	return hc.CPUShares*1e9 + hc.NanoCPUs, hc.Memory
+}

@@ -1,0 +1,231 @@
+package reconciler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"sync"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/pkg/jsonmessage"
+	"go.uber.org/zap"
+
+	"drover/internal/engine"
+	"drover/internal/placement"
+	"drover/internal/store"
+)
+
+// failedRecordTTL is how long a failed create stays readable before it is
+// swept; the API that waited for it normally deletes it at once.
+const failedRecordTTL = 2 * time.Minute
+
+// containerReconciler converges one desired container, keyed by swarm id.
+type containerReconciler struct {
+	lg     *zap.Logger
+	store  *store.Store
+	mirror *store.Mirror
+	pool   *engine.Pool
+	sched  *placement.Scheduler
+	fence  store.Fence
+
+	// placeMu serialises placement decisions, so each sees the last one's
+	// reservation; engine calls for different containers run in parallel.
+	placeMu sync.Mutex
+}
+
+func (r *containerReconciler) Reconcile(ctx context.Context, id string) (Result, error) {
+	rec, ok := r.mirror.Get(id)
+	if !ok {
+		return Result{}, r.removeEverywhere(ctx, id)
+	}
+	st := rec.Status
+	switch {
+	case st == nil || st.Phase == store.PhasePending:
+		return r.place(ctx, rec)
+	case st.Phase == store.PhaseScheduled:
+		return r.create(ctx, rec)
+	case st.Phase == store.PhaseCreated:
+		return r.observe(ctx, rec)
+	case st.Phase == store.PhaseFailed:
+		if age := time.Since(st.UpdatedAt); age < failedRecordTTL {
+			return Result{RequeueAfter: failedRecordTTL - age}, nil
+		}
+		return Result{}, r.store.DeleteRecord(ctx, r.fence, id, rec.StatusRev)
+	}
+	return Result{}, Terminal(fmt.Errorf("container %s: unknown phase %q", id, st.Phase))
+}
+
+// place chooses a node and records it before anything touches an engine, so
+// a retry after a crash goes back to the same node and finds its container.
+func (r *containerReconciler) place(ctx context.Context, rec store.Record) (Result, error) {
+	c := rec.Container
+	req, err := placement.NewRequest(c.Name, c.Config, c.HostConfig, c.NetworkingConfig)
+	if err != nil {
+		return Result{}, r.fail(ctx, rec, cerrdefs.ErrInvalidArgument.WithMessage(err.Error()))
+	}
+	r.placeMu.Lock()
+	defer r.placeMu.Unlock()
+	decision, err := r.sched.Place(req, snapshots(r.pool.Engines(), r.mirror.List()))
+	if err != nil {
+		return Result{}, r.fail(ctx, rec, err)
+	}
+	st := store.Status{Phase: store.PhaseScheduled, Node: decision.Node.Addr}
+	if err := r.store.SetStatus(ctx, r.fence, c.ID, rec.SpecRev, st); err != nil {
+		return Result{}, fmt.Errorf("record placement of %s on %s: %w", c.ID, st.Node, err)
+	}
+	r.lg.Debug("placed", zap.String("container", c.ID), zap.String("node", decision.Node.Name))
+	rec.Status = &st
+	return r.create(ctx, rec)
+}
+
+// create makes the container on its node unless the node already has it.
+func (r *containerReconciler) create(ctx context.Context, rec store.Record) (Result, error) {
+	c, node := rec.Container, rec.Status.Node
+	e, ok := r.pool.Get(node)
+	if !ok || !e.State().Healthy {
+		// The node left or failed before the container was made: place again.
+		return Result{}, r.store.SetStatus(ctx, r.fence, c.ID, rec.SpecRev, store.Status{Phase: store.PhasePending})
+	}
+	engineID, err := findBySwarmID(ctx, e, c.ID)
+	if err != nil {
+		return Result{}, err
+	}
+	if engineID == "" {
+		engineID, err = r.createOn(ctx, e, c)
+		if err != nil {
+			if isPermanent(err) {
+				return Result{}, r.fail(ctx, rec, err)
+			}
+			return Result{}, fmt.Errorf("create %s on %s: %w", c.ID, node, err)
+		}
+	}
+	e.Kick()
+	st := store.Status{Phase: store.PhaseCreated, Node: node, EngineID: engineID}
+	if err := r.store.SetStatus(ctx, r.fence, c.ID, rec.SpecRev, st); err != nil {
+		// Deleted or replaced meanwhile (or no longer ours to write): the
+		// container we made must not outlive its record.
+		if errors.Is(err, store.ErrConflict) {
+			return Result{}, r.removeEverywhere(ctx, c.ID)
+		}
+		return Result{}, err
+	}
+	return Result{}, nil
+}
+
+// createOn creates c on e, pulling its image first if e lacks it.
+func (r *containerReconciler) createOn(ctx context.Context, e *engine.Engine, c *store.Container) (string, error) {
+	cfg := *c.Config
+	cfg.Labels = maps.Clone(cfg.Labels)
+	if cfg.Labels == nil {
+		cfg.Labels = map[string]string{}
+	}
+	cfg.Labels[SwarmIDLabel] = c.ID
+	resp, err := e.Client.ContainerCreate(ctx, &cfg, c.HostConfig, c.NetworkingConfig, nil, c.Name)
+	if cerrdefs.IsNotFound(err) && !hasImage(ctx, e, cfg.Image) {
+		// As classic Swarm did, the node pulls what it lacks. When the pull
+		// fails the engine's own "No such image" stands, so that the docker
+		// CLI pulls through the manager and shows the registry's answer.
+		if pullErr := pull(ctx, e, cfg.Image); pullErr != nil {
+			r.lg.Info("image pull failed", zap.String("image", cfg.Image), zap.String("node", e.Addr), zap.Error(pullErr))
+			return "", engine.Unwrap(err)
+		}
+		resp, err = e.Client.ContainerCreate(ctx, &cfg, c.HostConfig, c.NetworkingConfig, nil, c.Name)
+	}
+	if err != nil {
+		return "", engine.Unwrap(err)
+	}
+	r.lg.Info("container created", zap.String("container", c.ID), zap.String("node", e.State().Info.Name), zap.String("engineId", resp.ID))
+	return resp.ID, nil
+}
+
+func hasImage(ctx context.Context, e *engine.Engine, ref string) bool {
+	_, err := e.Client.ImageInspect(ctx, ref)
+	return err == nil
+}
+
+func pull(ctx context.Context, e *engine.Engine, ref string) error {
+	rc, err := e.Client.ImagePull(ctx, ref, image.PullOptions{})
+	if err != nil {
+		return engine.Unwrap(err)
+	}
+	defer rc.Close()
+	return jsonmessage.DisplayJSONMessagesStream(rc, io.Discard, 0, false, nil)
+}
+
+// observe checks that a created container still exists; one removed behind
+// Drover's back (or by --rm) takes its record with it.
+func (r *containerReconciler) observe(ctx context.Context, rec store.Record) (Result, error) {
+	e, ok := r.pool.Get(rec.Status.Node)
+	if !ok || !e.State().Healthy {
+		return Result{}, nil // rescheduling after node failure is decided elsewhere
+	}
+	engineID, err := findBySwarmID(ctx, e, rec.Container.ID)
+	if err != nil || engineID != "" {
+		return Result{}, err
+	}
+	r.lg.Info("container gone from its engine, dropping its record", zap.String("container", rec.Container.ID))
+	err = r.store.DeleteRecord(ctx, r.fence, rec.Container.ID, rec.StatusRev)
+	if errors.Is(err, store.ErrConflict) {
+		return Result{}, nil // changed meanwhile: the change requeues it
+	}
+	return Result{}, err
+}
+
+// fail records a create that cannot succeed.
+func (r *containerReconciler) fail(ctx context.Context, rec store.Record, cause error) error {
+	st := store.Status{Phase: store.PhaseFailed, Failure: store.FailureOf(cause)}
+	if err := r.store.SetStatus(ctx, r.fence, rec.Container.ID, rec.SpecRev, st); err != nil {
+		return err
+	}
+	return Terminal(cause)
+}
+
+// removeEverywhere removes every engine container carrying the swarm id:
+// its record is gone, so it is an orphan.
+func (r *containerReconciler) removeEverywhere(ctx context.Context, id string) error {
+	var errs []error
+	for _, e := range r.pool.Healthy() {
+		engineID, err := findBySwarmID(ctx, e, id)
+		if err != nil || engineID == "" {
+			errs = append(errs, err)
+			continue
+		}
+		err = e.Client.ContainerRemove(ctx, engineID, container.RemoveOptions{Force: true, RemoveVolumes: true})
+		if err != nil && !cerrdefs.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove orphan %s from %s: %w", id, e.Addr, err))
+			continue
+		}
+		r.lg.Info("orphan removed", zap.String("container", id), zap.String("node", e.Addr))
+		e.Kick()
+	}
+	return errors.Join(errs...)
+}
+
+// findBySwarmID asks the engine itself, not its cached state, which
+// container carries the swarm id.
+func findBySwarmID(ctx context.Context, e *engine.Engine, id string) (string, error) {
+	list, err := e.Client.ContainerList(ctx, container.ListOptions{
+		All:     true,
+		Filters: filters.NewArgs(filters.Arg("label", SwarmIDLabel+"="+id)),
+	})
+	if err != nil {
+		return "", fmt.Errorf("look for %s on %s: %w", id, e.Addr, err)
+	}
+	if len(list) == 0 {
+		return "", nil
+	}
+	return list[0].ID, nil
+}
+
+// isPermanent tells engine answers that a retry would repeat (a bad request,
+// a name in use, an image that cannot be had) from passing failures.
+func isPermanent(err error) bool {
+	return cerrdefs.IsInvalidArgument(err) || cerrdefs.IsConflict(err) || cerrdefs.IsNotFound(err) ||
+		cerrdefs.IsPermissionDenied(err) || cerrdefs.IsUnauthorized(err)
+}

@@ -1,0 +1,130 @@
+package reconciler
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/go-connections/nat"
+
+	"drover/internal/engine"
+	"drover/internal/placement"
+	"drover/internal/store"
+)
+
+// SwarmIDLabel marks every container Drover creates with its swarm id.
+const SwarmIDLabel = "com.docker.swarm.id"
+
+// snapshots turns the engines' states into placement nodes. Containers whose
+// placement is decided but which their engine does not report yet are added
+// from their desired records, so back-to-back placements see each other.
+func snapshots(engines []*engine.Engine, records []store.Record) []*placement.Node {
+	pending := map[string][]*store.Container{}
+	for _, r := range records {
+		if r.Status == nil || r.Status.Node == "" || r.Status.Phase == store.PhaseFailed {
+			continue
+		}
+		pending[r.Status.Node] = append(pending[r.Status.Node], r.Container)
+	}
+	nodes := make([]*placement.Node, 0, len(engines))
+	for _, e := range engines {
+		s := e.State()
+		n := &placement.Node{
+			ID: s.Info.ID, Name: s.Name(e.Addr), Addr: e.Addr, IP: e.IP,
+			Labels:   nodeLabels(s),
+			Healthy:  s.Healthy,
+			NanoCPUs: int64(s.Info.NCPU) * 1e9,
+			Memory:   s.Info.MemTotal,
+		}
+		reported := make(map[string]bool, len(s.Containers))
+		n.Containers = make([]placement.Container, 0, len(s.Containers)+len(pending[e.Addr]))
+		for _, c := range s.Containers {
+			reported[c.Labels[SwarmIDLabel]] = true
+			n.Containers = append(n.Containers, fromEngine(c))
+		}
+		for _, c := range pending[e.Addr] {
+			if !reported[c.ID] {
+				n.Containers = append(n.Containers, fromSpec(c))
+			}
+		}
+		for _, img := range s.Images {
+			n.Images = append(n.Images, placement.Image{ID: img.ID, RepoTags: img.RepoTags})
+		}
+		nodes = append(nodes, n)
+	}
+	return nodes
+}
+
+// nodeLabels merges the engine labels with classic Swarm's default tags.
+func nodeLabels(s *engine.State) map[string]string {
+	labels := map[string]string{
+		"node":            s.Info.Name,
+		"storagedriver":   s.Info.Driver,
+		"executiondriver": "native",
+		"kernelversion":   s.Info.KernelVersion,
+		"operatingsystem": s.Info.OperatingSystem,
+	}
+	for _, l := range s.Info.Labels {
+		k, v, _ := strings.Cut(l, "=")
+		labels[k] = v
+	}
+	return labels
+}
+
+func fromEngine(c engine.Container) placement.Container {
+	pc := placement.Container{
+		ID:      c.ID,
+		Names:   trimSlashes(c.Names),
+		Image:   c.Image,
+		ImageID: c.ImageID,
+		Labels:  c.Labels,
+		Running: c.State == container.StateRunning,
+	}
+	pc.NetworkMode = c.Summary.HostConfig.NetworkMode
+	if c.HostConfig != nil {
+		addReservations(&pc, c.HostConfig)
+	}
+	return pc
+}
+
+func fromSpec(c *store.Container) placement.Container {
+	pc := placement.Container{ID: c.ID, Running: true}
+	if c.Name != "" {
+		pc.Names = []string{c.Name}
+	}
+	if c.Config != nil {
+		pc.Image, pc.Labels = c.Config.Image, c.Config.Labels
+	}
+	if c.HostConfig != nil {
+		pc.NetworkMode = string(c.HostConfig.NetworkMode)
+		addReservations(&pc, c.HostConfig)
+	}
+	return pc
+}
+
+func addReservations(pc *placement.Container, hc *container.HostConfig) {
+	pc.NanoCPUs, pc.Memory = engine.Reservation(hc)
+	pc.Ports = portBindings(hc.PortBindings)
+}
+
+func portBindings(pm nat.PortMap) []placement.PortBinding {
+	var out []placement.PortBinding
+	for port, bindings := range pm {
+		for _, b := range bindings {
+			hostPort, err := strconv.ParseUint(b.HostPort, 10, 16)
+			if err != nil || hostPort == 0 {
+				continue // an ephemeral port holds nothing in advance
+			}
+			out = append(out, placement.PortBinding{HostIP: b.HostIP, HostPort: uint16(hostPort), Protocol: port.Proto()})
+		}
+	}
+	return out
+}
+
+func trimSlashes(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = strings.TrimPrefix(n, "/")
+	}
+	return out
+}

@@ -1,0 +1,83 @@
+package store
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+)
+
+// Error kinds callers test with errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")
+	// ErrNotLeader means a fenced write was refused: this process no longer leads.
+	ErrNotLeader = errors.New("no longer the leader")
+)
+
+// DefaultPrefix is the cluster prefix when the discovery URL names no path.
+const DefaultPrefix = "/drover"
+
+// Store is typed access to one cluster's keys in etcd.
+type Store struct {
+	cli    *clientv3.Client
+	prefix string
+}
+
+// Config says how to reach etcd.
+type Config struct {
+	Endpoints []string
+	Prefix    string
+	TLS       *tls.Config
+	Logger    *zap.Logger
+}
+
+// Open connects to etcd. It does not wait for the cluster to answer: calls
+// block (bounded by their context) until it does.
+func Open(cfg Config) (*Store, error) {
+	if len(cfg.Endpoints) == 0 {
+		return nil, errors.New("no etcd endpoints")
+	}
+	lg := cfg.Logger
+	if lg == nil {
+		lg = zap.NewNop()
+	}
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints:            cfg.Endpoints,
+		TLS:                  cfg.TLS,
+		DialTimeout:          5 * time.Second,
+		DialKeepAliveTime:    5 * time.Second,
+		DialKeepAliveTimeout: 5 * time.Second,
+		Logger:               lg.Named("etcd-client").WithOptions(zap.IncreaseLevel(zap.WarnLevel)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to etcd %v: %w", cfg.Endpoints, err)
+	}
+	return New(cli, cfg.Prefix), nil
+}
+
+// New wraps an existing client; prefix "" means DefaultPrefix.
+func New(cli *clientv3.Client, prefix string) *Store {
+	prefix = "/" + strings.Trim(prefix, "/")
+	if prefix == "/" {
+		prefix = DefaultPrefix
+	}
+	return &Store{cli: cli, prefix: prefix}
+}
+
+// Close closes the etcd client.
+func (s *Store) Close() error { return s.cli.Close() }
+
+// Client is the underlying etcd client.
+func (s *Store) Client() *clientv3.Client { return s.cli }
+
+// Prefix is the cluster prefix every key lives under.
+func (s *Store) Prefix() string { return s.prefix }
+
+func (s *Store) key(parts ...string) string {
+	return s.prefix + "/" + strings.Join(parts, "/")
+}
