@@ -33,6 +33,8 @@ type containerReconciler struct {
 	pool   *engine.Pool
 	sched  *placement.Scheduler
 	fence  store.Fence
+	// cluster is this cluster's ID, labelled on what it creates.
+	cluster string
 
 	// placeMu serialises placement decisions, so each sees the last one's
 	// reservation; engine calls for different containers run in parallel.
@@ -92,7 +94,7 @@ func (r *containerReconciler) create(ctx context.Context, rec store.Record) (Res
 		// The node left or failed before the container was made: place again.
 		return Result{}, r.store.SetStatus(ctx, r.fence, c.ID, rec.SpecRev, store.Status{Phase: store.PhasePending})
 	}
-	engineID, err := findBySwarmID(ctx, e, c.ID)
+	engineID, err := r.findBySwarmID(ctx, e, c.ID)
 	if err != nil {
 		return Result{}, err
 	}
@@ -126,6 +128,7 @@ func (r *containerReconciler) createOn(ctx context.Context, e *engine.Engine, c 
 		cfg.Labels = map[string]string{}
 	}
 	cfg.Labels[SwarmIDLabel] = c.ID
+	cfg.Labels[ClusterLabel] = r.cluster
 	resp, err := e.Client.ContainerCreate(ctx, &cfg, c.HostConfig, c.NetworkingConfig, nil, c.Name)
 	if cerrdefs.IsNotFound(err) && !hasImage(ctx, e, cfg.Image) {
 		// As classic Swarm did, the node pulls what it lacks. When the pull
@@ -165,7 +168,7 @@ func (r *containerReconciler) observe(ctx context.Context, rec store.Record) (Re
 	if !ok || !e.State().Healthy {
 		return Result{}, nil // rescheduling after node failure is decided elsewhere
 	}
-	engineID, err := findBySwarmID(ctx, e, rec.Container.ID)
+	engineID, err := r.findBySwarmID(ctx, e, rec.Container.ID)
 	if err != nil || engineID != "" {
 		return Result{}, err
 	}
@@ -191,7 +194,7 @@ func (r *containerReconciler) fail(ctx context.Context, rec store.Record, cause 
 func (r *containerReconciler) removeEverywhere(ctx context.Context, id string) error {
 	var errs []error
 	for _, e := range r.pool.Healthy() {
-		engineID, err := findBySwarmID(ctx, e, id)
+		engineID, err := r.findBySwarmID(ctx, e, id)
 		if err != nil || engineID == "" {
 			errs = append(errs, err)
 			continue
@@ -207,12 +210,15 @@ func (r *containerReconciler) removeEverywhere(ctx context.Context, id string) e
 	return errors.Join(errs...)
 }
 
-// findBySwarmID asks the engine itself, not its cached state, which
-// container carries the swarm id.
-func findBySwarmID(ctx context.Context, e *engine.Engine, id string) (string, error) {
+// findBySwarmID asks the engine itself, not its cached state, which of this
+// cluster's containers carries the swarm id.
+func (r *containerReconciler) findBySwarmID(ctx context.Context, e *engine.Engine, id string) (string, error) {
 	list, err := e.Client.ContainerList(ctx, container.ListOptions{
-		All:     true,
-		Filters: filters.NewArgs(filters.Arg("label", SwarmIDLabel+"="+id)),
+		All: true,
+		Filters: filters.NewArgs(
+			filters.Arg("label", SwarmIDLabel+"="+id),
+			filters.Arg("label", ClusterLabel+"="+r.cluster),
+		),
 	})
 	if err != nil {
 		return "", fmt.Errorf("look for %s on %s: %w", id, e.Addr, err)

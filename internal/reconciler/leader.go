@@ -33,9 +33,15 @@ type Options struct {
 
 // Leader campaigns for the lead and runs the reconcilers while it has it.
 type Leader struct {
-	opts  Options
-	lg    *zap.Logger
-	queue atomic.Pointer[workqueue.TypedRateLimitingInterface[string]]
+	opts Options
+	lg   *zap.Logger
+	// term is set while leading: where engine events go.
+	term atomic.Pointer[term]
+}
+
+type term struct {
+	queue   workqueue.TypedRateLimitingInterface[string]
+	cluster string
 }
 
 // NewLeader prepares the leader's loops and subscribes them to engine events.
@@ -94,27 +100,32 @@ func (l *Leader) lead(ctx context.Context, fence store.Fence) {
 		workqueue.DefaultTypedControllerRateLimiter[string](),
 		workqueue.TypedRateLimitingQueueConfig[string]{Name: "containers"},
 	)
+	defer q.ShutDown()
+	cluster, err := l.opts.Store.ClusterID(ctx)
+	if err != nil {
+		l.lg.Warn("cluster id unreadable", zap.Error(err))
+		return
+	}
 	mirror := l.opts.Store.NewMirror(l.lg.Named("mirror"), q.Add)
 	r := &containerReconciler{
 		lg: l.lg, store: l.opts.Store, mirror: mirror, pool: l.opts.Pool,
-		sched: l.opts.Scheduler, fence: fence,
+		sched: l.opts.Scheduler, fence: fence, cluster: cluster,
 	}
 	go mirror.Run(ctx)
 	select {
 	case <-mirror.Synced():
 	case <-ctx.Done():
-		q.ShutDown()
 		return
 	}
-	l.queue.Store(&q)
-	defer l.queue.Store(nil)
-	go l.resync(ctx, q, mirror)
+	l.term.Store(&term{queue: q, cluster: cluster})
+	defer l.term.Store(nil)
+	go l.resync(ctx, q, mirror, cluster)
 	runQueue(ctx, l.lg, q, r, l.opts.Workers, 2*time.Minute)
 }
 
 // resync enqueues every desired container, and every engine container
 // labelled with a swarm id that has no desired record (an orphan), on a period.
-func (l *Leader) resync(ctx context.Context, q workqueue.TypedRateLimitingInterface[string], mirror *store.Mirror) {
+func (l *Leader) resync(ctx context.Context, q workqueue.TypedRateLimitingInterface[string], mirror *store.Mirror, cluster string) {
 	t := time.NewTicker(l.opts.Resync)
 	defer t.Stop()
 	for {
@@ -128,7 +139,7 @@ func (l *Leader) resync(ctx context.Context, q workqueue.TypedRateLimitingInterf
 		}
 		for _, e := range l.opts.Pool.Healthy() {
 			for _, c := range e.State().Containers {
-				if id := c.Labels[SwarmIDLabel]; id != "" {
+				if id := c.Labels[SwarmIDLabel]; id != "" && c.Labels[ClusterLabel] == cluster {
 					if _, ok := mirror.Get(id); !ok {
 						q.Add(id)
 					}
@@ -138,17 +149,15 @@ func (l *Leader) resync(ctx context.Context, q workqueue.TypedRateLimitingInterf
 	}
 }
 
-// engineEvent enqueues the swarm id of a container an engine reports on.
+// engineEvent enqueues the swarm id of a container of this cluster that an
+// engine reports on.
 func (l *Leader) engineEvent(_ *engine.Engine, m events.Message) {
-	if m.Type != events.ContainerEventType {
+	t := l.term.Load()
+	if t == nil || m.Type != events.ContainerEventType || m.Actor.Attributes[ClusterLabel] != t.cluster {
 		return
 	}
-	id := m.Actor.Attributes[SwarmIDLabel]
-	if id == "" {
-		return
-	}
-	if q := l.queue.Load(); q != nil {
-		(*q).Add(id)
+	if id := m.Actor.Attributes[SwarmIDLabel]; id != "" {
+		t.queue.Add(id)
 	}
 }
 

@@ -12,8 +12,13 @@ import (
 	"drover/internal/store"
 )
 
-// SwarmIDLabel marks every container Drover creates with its swarm id.
-const SwarmIDLabel = "com.docker.swarm.id"
+// Labels on every container Drover creates: its swarm id, which ties it to
+// its desired record, and the cluster that made it, since several clusters
+// may share engines.
+const (
+	SwarmIDLabel = "com.docker.swarm.id"
+	ClusterLabel = "com.docker.swarm.drover.cluster"
+)
 
 // snapshots turns the engines' states into placement nodes. Containers whose
 // placement is decided but which their engine does not report yet are added

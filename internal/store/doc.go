@@ -8,6 +8,7 @@
 //	<prefix>/containers/<swarm id>/status observed status (Status), written by the leader's reconciler
 //	<prefix>/names/<name>                 swarm id holding a container name, written with the spec
 //	<prefix>/leader/<lease>               election key; the oldest one leads (concurrency.Election)
+//	<prefix>/cluster-id                   the cluster's identity, labelled on every container it creates
 //
 // Spec and status are separate keys so that the API and the reconciler never
 // overwrite each other's writes. Reconciler writes are fenced: each is a

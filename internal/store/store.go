@@ -1,7 +1,10 @@
 package store
 
 import (
+	"context"
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -80,4 +83,25 @@ func (s *Store) Prefix() string { return s.prefix }
 
 func (s *Store) key(parts ...string) string {
 	return s.prefix + "/" + strings.Join(parts, "/")
+}
+
+// ClusterID returns the cluster's identity, made on first use. Engines may be
+// shared by several clusters; what Drover creates carries this ID, so one
+// cluster never mistakes another's containers for its own orphans.
+func (s *Store) ClusterID(ctx context.Context) (string, error) {
+	key := s.key("cluster-id")
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	fresh := hex.EncodeToString(b)
+	resp, err := s.cli.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
+		Then(clientv3.OpPut(key, fresh)).
+		Else(clientv3.OpGet(key)).Commit()
+	if err != nil {
+		return "", fmt.Errorf("cluster id: %w", err)
+	}
+	if resp.Succeeded {
+		return fresh, nil
+	}
+	return string(resp.Responses[0].GetResponseRange().Kvs[0].Value), nil
 }

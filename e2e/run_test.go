@@ -1,0 +1,129 @@
+package e2e
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A person runs, lists, inspects, reads the logs of, stops and removes a
+// container through the manager, with each docker CLI on the machine.
+func TestContainerLifecycleThroughTheManager(t *testing.T) {
+	m := startManager(t)
+	m.waitHealthy(t, 3)
+	for _, cli := range clis(t) {
+		t.Run(cli, func(t *testing.T) {
+			wipeEngines(t)
+
+			id := mustDocker(t, cli, m.addr, "run", "-d", "--name", "web", "busybox", "sh", "-c", "echo started; sleep 300")
+			if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(id) {
+				t.Fatalf("docker run -d printed %q, want a container ID", id)
+			}
+
+			ps := mustDocker(t, cli, m.addr, "ps", "--format", "{{.ID}} {{.Names}} {{.Status}}")
+			if !regexp.MustCompile(`(?m)^` + id[:12] + ` node-[123]/web Up`).MatchString(ps) {
+				t.Fatalf("docker ps shows\n%s\nwant %s as node-N/web, up", ps, id[:12])
+			}
+
+			node := mustDocker(t, cli, m.addr, "inspect", "-f", "{{.Node.Name}} {{.Node.Ip}} {{.Node.Addr}}", "web")
+			fields := strings.Fields(node)
+			if len(fields) != 3 || !strings.HasPrefix(fields[0], "node-") || !strings.HasPrefix(fields[2], "http://"+fields[1]+":") {
+				t.Fatalf("inspect Node = %q, want name, IP and address of the engine", node)
+			}
+			if got := mustDocker(t, cli, m.addr, "inspect", "-f", "{{.Id}}", fields[0]+"/web"); got != id {
+				t.Fatalf("inspect %s/web = %q, want %s", fields[0], got, id)
+			}
+			if got := mustDocker(t, cli, m.addr, "inspect", "-f", "{{.Name}}", id[:10]); got != "/web" {
+				t.Fatalf("inspect by ID prefix = %q, want /web", got)
+			}
+
+			waitFor(t, "logs of web", func() bool {
+				out, _ := docker(t, cli, m.addr, "logs", "web")
+				return strings.TrimSpace(out) == "started"
+			})
+
+			mustDocker(t, cli, m.addr, "stop", "-t", "1", "web")
+			if got := mustDocker(t, cli, m.addr, "inspect", "-f", "{{.State.Status}}", "web"); got != "exited" {
+				t.Fatalf("after stop, state = %q", got)
+			}
+			mustDocker(t, cli, m.addr, "start", fields[0]+"/web")
+			mustDocker(t, cli, m.addr, "rm", "-f", fields[0]+"/web")
+			if ps := mustDocker(t, cli, m.addr, "ps", "-aq"); ps != "" {
+				t.Fatalf("after rm -f, docker ps -a still shows %q", ps)
+			}
+		})
+	}
+}
+
+// `docker run --rm busybox echo hi` in the foreground shows the output, and
+// the container is gone afterwards.
+func TestRunInTheForeground(t *testing.T) {
+	m := startManager(t)
+	m.waitHealthy(t, 3)
+	wipeEngines(t)
+	for _, cli := range clis(t) {
+		t.Run(cli, func(t *testing.T) {
+			if out := mustDocker(t, cli, m.addr, "run", "--rm", "busybox", "echo", "hi"); out != "hi" {
+				t.Fatalf("docker run --rm busybox echo hi printed %q", out)
+			}
+			if out, err := docker(t, cli, m.addr, "run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3"); err == nil || !strings.Contains(out, "out") || !strings.Contains(err.Error(), "exit status 3") {
+				t.Fatalf("exit code and output of a failing command: out %q, err %v", out, err)
+			}
+			waitFor(t, "the --rm containers to be gone", func() bool {
+				return total(engineContainers(t)) == 0
+			})
+		})
+	}
+}
+
+// `docker logs -f` streams what the container writes as it writes it, and
+// ends when the container does.
+func TestLogsFollow(t *testing.T) {
+	m := startManager(t)
+	m.waitHealthy(t, 3)
+	wipeEngines(t)
+	cli := clis(t)[0]
+	id := mustDocker(t, cli, m.addr, "run", "-d", "busybox", "sh", "-c", "echo one; sleep 1; echo two")
+	start := time.Now()
+	out := mustDocker(t, cli, m.addr, "logs", "-f", id)
+	if out != "one\ntwo" {
+		t.Fatalf("logs -f printed %q", out)
+	}
+	if time.Since(start) < 500*time.Millisecond {
+		t.Fatalf("logs -f returned before the container ended")
+	}
+}
+
+// Six `docker run -d` land two on each of the three engines.
+func TestSpreadOverThreeEngines(t *testing.T) {
+	m := startManager(t)
+	m.waitHealthy(t, 3)
+	wipeEngines(t)
+	cli := clis(t)[0]
+	for range 6 {
+		mustDocker(t, cli, m.addr, "run", "-d", "busybox", "sleep", "300")
+	}
+	if counts := engineContainers(t); counts[0] != 2 || counts[1] != 2 || counts[2] != 2 {
+		t.Fatalf("containers per engine = %v, want 2 on each", counts)
+	}
+	names := mustDocker(t, cli, m.addr, "ps", "--format", "{{.Names}}")
+	for i := range engines {
+		if got := strings.Count(names, nodeName(i)+"/"); got != 2 {
+			t.Fatalf("docker ps shows %d containers on %s, want 2:\n%s", got, nodeName(i), names)
+		}
+	}
+	wipeEngines(t)
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
