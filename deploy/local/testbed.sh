@@ -66,7 +66,7 @@ cleanup_engine() {
   # Container shims and the engine's own containerd outlive a killed dockerd.
   pkill -9 -f -- "$dir/exec" 2>/dev/null || true
   if [ -d "$dir" ]; then
-    grep -F " $dir/" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+    { grep -F " $dir/" /proc/mounts || true; } | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   fi
   ip link show "br-e$i" >/dev/null 2>&1 && ip link del "br-e$i" || true
 }
