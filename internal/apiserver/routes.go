@@ -2,13 +2,22 @@ package apiserver
 
 import "github.com/gin-gonic/gin"
 
-// routes is the API's route table; every path is also served under /v1.NN.
+// routes is the API's route table, one function per resource, each in the
+// file of that resource's handlers. Every path is also served under /v1.NN
+// (ServeHTTP strips the prefix).
 func (s *Server) routes(r *gin.Engine) {
+	s.systemRoutes(r)
+	s.containerRoutes(r)
+}
+
+func (s *Server) systemRoutes(r *gin.Engine) {
 	r.GET("/_ping", s.ping)
 	r.HEAD("/_ping", s.ping)
 	r.GET("/version", s.version)
 	r.GET("/info", s.info)
+}
 
+func (s *Server) containerRoutes(r *gin.Engine) {
 	r.GET("/containers/json", s.listContainers)
 	r.POST("/containers/create", s.createContainer)
 	r.GET("/containers/:name/json", s.inspectContainer)
