@@ -8,6 +8,11 @@ import "github.com/gin-gonic/gin"
 func (s *Server) routes(r *gin.Engine) {
 	s.systemRoutes(r)
 	s.containerRoutes(r)
+	s.execRoutes(r)
+	s.imageRoutes(r)
+	s.networkRoutes(r)
+	s.volumeRoutes(r)
+	s.eventRoutes(r)
 }
 
 func (s *Server) systemRoutes(r *gin.Engine) {
