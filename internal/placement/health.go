@@ -1,9 +1,13 @@
 package placement
 
+// reasonUnhealthy is recorded in Diagnostics for a node that is not healthy.
+// Classic Swarm never listed it among unmet conditions, and neither does
+// UnsatisfiedError: when no node at all is healthy, Place returns
+// ErrNoHealthyNode instead.
+const reasonUnhealthy = "healthy node"
+
 // healthFilter keeps only healthy nodes.
 type healthFilter struct{}
-
-const reasonUnhealthy = "health"
 
 func (healthFilter) Name() string { return "health" }
 

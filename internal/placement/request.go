@@ -1,21 +1,70 @@
 package placement
 
 import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
 )
 
+// Labels that carry expressions as a JSON list of strings, as classic Swarm
+// stored them: ["storage==ssd", "node!=node-1"].
+const (
+	LabelConstraints = "com.docker.swarm.constraints"
+	LabelAffinities  = "com.docker.swarm.affinities"
+)
+
+// Env prefixes that carry one expression each: "constraint:storage==ssd".
+const (
+	envConstraint = "constraint:"
+	envAffinity   = "affinity:"
+)
+
 // Request is a container to place: the create request as the API received it.
+// Build it with NewRequest and treat it as immutable afterwards: what
+// placement needs is parsed once, there.
 type Request struct {
 	Name             string
 	Config           *container.Config
 	HostConfig       *container.HostConfig
 	NetworkingConfig *network.NetworkingConfig
+
+	parsed      bool
+	constraints []expr
+	affinities  []expr
+	deps        []dependency
+	ports       []portWant
+	hard        *Request // the same request without soft expressions; nil when it has none
+}
+
+// dependency is a container the request must share a node with.
+type dependency struct {
+	ref    string // name or ID of the container
+	reason string // the option as written, e.g. "--volumes-from=db:ro"
+}
+
+// portWant is a host port the request needs free on the node.
+type portWant struct {
+	ip     string // "" means every address
+	lo, hi uint16 // a single port when lo == hi
+	proto  string
+	// every is true in host mode, where the container listens on every port
+	// of the range itself; in bridge mode one free port of a range is enough.
+	every  bool
+	reason string
 }
 
 // NewRequest validates a create request for placement. Expressions it carries
-// are parsed here, once, so that a malformed one is refused before anything
-// is written.
+// (env entries "constraint:…" and "affinity:…", labels LabelConstraints and
+// LabelAffinities) are parsed here, once, so that a malformed one is refused
+// before anything is written. Every error wraps ErrInvalidRequest; those about
+// an expression also wrap ErrInvalidExpression and quote it. cfg, hc and nc
+// are not modified.
 func NewRequest(name string, cfg *container.Config, hc *container.HostConfig, nc *network.NetworkingConfig) (*Request, error) {
 	if cfg == nil {
 		cfg = &container.Config{}
@@ -23,8 +72,47 @@ func NewRequest(name string, cfg *container.Config, hc *container.HostConfig, nc
 	if hc == nil {
 		hc = &container.HostConfig{}
 	}
-	return &Request{Name: name, Config: cfg, HostConfig: hc, NetworkingConfig: nc}, nil
+	r := &Request{Name: name, Config: cfg, HostConfig: hc, NetworkingConfig: nc, parsed: true}
+	var err error
+	if r.constraints, err = parseExprs(cfg, envConstraint, LabelConstraints); err != nil {
+		return nil, err
+	}
+	if r.affinities, err = parseExprs(cfg, envAffinity, LabelAffinities); err != nil {
+		return nil, err
+	}
+	if r.deps, err = parseDependencies(hc); err != nil {
+		return nil, err
+	}
+	if r.ports, err = parsePorts(cfg, hc); err != nil {
+		return nil, err
+	}
+	if hasSoft(r.constraints) || hasSoft(r.affinities) {
+		hard := *r
+		hard.constraints = withoutSoft(r.constraints)
+		hard.affinities = withoutSoft(r.affinities)
+		r.hard = &hard
+	}
+	return r, nil
 }
+
+// prepared returns r parsed: r itself when NewRequest built it, else a parsed
+// copy (r is left alone, so a literal Request may be shared between callers).
+func (r *Request) prepared() (*Request, error) {
+	if r == nil {
+		return nil, &requestError{kind: ErrInvalidRequest, msg: "placement: nil request"}
+	}
+	if r.parsed {
+		return r, nil
+	}
+	return NewRequest(r.Name, r.Config, r.HostConfig, r.NetworkingConfig)
+}
+
+// Constraints lists the request's constraint expressions in canonical form
+// ("storage==ssd", "region==~us*"), env entries first, then the label's.
+func (r *Request) Constraints() []string { return exprTexts(r.constraints) }
+
+// Affinities lists the request's affinity expressions in canonical form.
+func (r *Request) Affinities() []string { return exprTexts(r.affinities) }
 
 // NanoCPUs is the CPU reservation the request asks for: CpuShares counted as
 // whole cores, as classic Swarm reads them, plus NanoCPUs (--cpus).
@@ -34,3 +122,157 @@ func (r *Request) NanoCPUs() int64 {
 
 // Memory is the memory reservation the request asks for, in bytes.
 func (r *Request) Memory() int64 { return r.HostConfig.Memory }
+
+func parseExprs(cfg *container.Config, envPrefix, label string) ([]expr, error) {
+	var out []expr
+	for _, env := range cfg.Env {
+		text, ok := strings.CutPrefix(env, envPrefix)
+		if !ok {
+			continue
+		}
+		e, err := parseExpr(text)
+		if err != nil {
+			return nil, invalidExpression(env, err.Error())
+		}
+		out = append(out, e)
+	}
+	raw, ok := cfg.Labels[label]
+	if !ok {
+		return out, nil
+	}
+	var list []string
+	if err := json.Unmarshal([]byte(raw), &list); err != nil {
+		return nil, &requestError{kind: ErrInvalidExpression,
+			msg: fmt.Sprintf("invalid expression list %q in label %s: want a JSON list of strings", raw, label)}
+	}
+	for _, text := range list {
+		e, err := parseExpr(text)
+		if err != nil {
+			return nil, invalidExpression(text, err.Error()+" (label "+label+")")
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func parseDependencies(hc *container.HostConfig) ([]dependency, error) {
+	var deps []dependency
+	add := func(ref, option string) error {
+		ref = strings.TrimPrefix(strings.TrimSpace(ref), "/")
+		if ref == "" {
+			return &requestError{kind: ErrInvalidRequest, msg: fmt.Sprintf("invalid dependency %q: no container named", option)}
+		}
+		deps = append(deps, dependency{ref: ref, reason: option})
+		return nil
+	}
+	for _, v := range hc.VolumesFrom {
+		ref, _, _ := strings.Cut(v, ":") // name[:ro|:rw]
+		if err := add(ref, fmt.Sprintf(reasonVolumesFrom, v)); err != nil {
+			return nil, err
+		}
+	}
+	for _, l := range hc.Links {
+		ref, _, _ := strings.Cut(l, ":") // name:alias
+		if err := add(ref, fmt.Sprintf(reasonLink, l)); err != nil {
+			return nil, err
+		}
+	}
+	if hc.NetworkMode.IsContainer() {
+		if err := add(hc.NetworkMode.ConnectedContainer(), fmt.Sprintf(reasonNet, hc.NetworkMode)); err != nil {
+			return nil, err
+		}
+	}
+	return deps, nil
+}
+
+// parsePorts lists the host ports the request needs: in host network mode its
+// exposed ports, otherwise its host-port bindings. Bindings without a host
+// port (ephemeral) need nothing. The order is sorted, so reasons are stable.
+func parsePorts(cfg *container.Config, hc *container.HostConfig) ([]portWant, error) {
+	var wants []portWant
+	if hc.NetworkMode.IsHost() {
+		for port := range cfg.ExposedPorts {
+			lo, hi, err := parsePortRange(port.Port())
+			if err != nil || lo == 0 {
+				return nil, badPort(string(port), "exposed port")
+			}
+			proto := strings.ToLower(port.Proto())
+			spec := port.Port() + "/" + proto
+			wants = append(wants, portWant{lo: lo, hi: hi, proto: proto, every: true,
+				reason: fmt.Sprintf(reasonPortHost, spec)})
+		}
+	} else {
+		for port, bindings := range hc.PortBindings {
+			proto := strings.ToLower(port.Proto())
+			for _, b := range bindings {
+				hostPort := strings.TrimSpace(b.HostPort)
+				if hostPort == "" {
+					continue
+				}
+				lo, hi, err := parsePortRange(hostPort)
+				if err != nil {
+					return nil, badPort(hostPort, "host port of "+string(port))
+				}
+				if lo == 0 {
+					continue // 0 asks for an ephemeral port too
+				}
+				ip, err := hostIP(b.HostIP)
+				if err != nil {
+					return nil, badPort(b.HostIP, "host IP of "+string(port))
+				}
+				wants = append(wants, portWant{ip: ip, lo: lo, hi: hi, proto: proto,
+					reason: fmt.Sprintf(reasonPortBridge, hostPort)})
+			}
+		}
+	}
+	sort.Slice(wants, func(i, j int) bool {
+		a, b := wants[i], wants[j]
+		if a.lo != b.lo {
+			return a.lo < b.lo
+		}
+		if a.proto != b.proto {
+			return a.proto < b.proto
+		}
+		return a.ip < b.ip
+	})
+	return wants, nil
+}
+
+func badPort(value, what string) error {
+	return &requestError{kind: ErrInvalidRequest, msg: fmt.Sprintf("invalid %s %q", what, value)}
+}
+
+// parsePortRange reads "80" or "8000-8010".
+func parsePortRange(s string) (lo, hi uint16, err error) {
+	first, last, isRange := strings.Cut(s, "-")
+	l, err := strconv.ParseUint(first, 10, 16)
+	if err != nil {
+		return 0, 0, err
+	}
+	h := l
+	if isRange {
+		if h, err = strconv.ParseUint(last, 10, 16); err != nil {
+			return 0, 0, err
+		}
+		if h < l || l == 0 {
+			return 0, 0, strconv.ErrRange
+		}
+	}
+	return uint16(l), uint16(h), nil
+}
+
+// hostIP normalises a requested host IP; "" stands for every address.
+func hostIP(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	addr, err := netip.ParseAddr(strings.Trim(s, "[]"))
+	if err != nil {
+		return "", err
+	}
+	if addr.IsUnspecified() {
+		return "", nil
+	}
+	return addr.Unmap().String(), nil
+}

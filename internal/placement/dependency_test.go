@@ -1,0 +1,83 @@
+package placement
+
+import (
+	"testing"
+
+	"github.com/docker/docker/api/types/container"
+)
+
+func TestDependencyFilter(t *testing.T) {
+	a := Container{ID: "aaaaaaaaaaaa1111111111111111", Names: []string{"A"}}
+	b := Container{ID: "bbbbbbbbbbbb2222222222222222", Names: []string{"B"}, Running: false}
+	withA := node(func(n *Node) { n.Containers = []Container{a} })
+	withAB := node(func(n *Node) { n.Containers = []Container{a, b} })
+
+	tests := []struct {
+		name   string
+		hc     container.HostConfig
+		node   *Node
+		ok     bool
+		reason string
+	}{
+		{name: "none", node: baseNode(), ok: true},
+		{name: "volumes-from by name", hc: container.HostConfig{VolumesFrom: []string{"A"}}, node: withA, ok: true},
+		{name: "volumes-from read-only", hc: container.HostConfig{VolumesFrom: []string{"A:ro"}}, node: withA, ok: true},
+		{name: "volumes-from short ID", hc: container.HostConfig{VolumesFrom: []string{"aaaaaaaaaaaa"}}, node: withA, ok: true},
+		{name: "volumes-from full ID", hc: container.HostConfig{VolumesFrom: []string{a.ID}}, node: withA, ok: true},
+		{name: "too short an ID prefix", hc: container.HostConfig{VolumesFrom: []string{"aaaa"}}, node: withA, reason: "--volumes-from=aaaa"},
+		{name: "volumes-from missing", hc: container.HostConfig{VolumesFrom: []string{"B:ro"}}, node: withA, reason: "--volumes-from=B:ro"},
+		{name: "link", hc: container.HostConfig{Links: []string{"A:db"}}, node: withA, ok: true},
+		{name: "link missing", hc: container.HostConfig{Links: []string{"B:db"}}, node: withA, reason: "--link=B:db"},
+		{name: "net container", hc: container.HostConfig{NetworkMode: "container:A"}, node: withA, ok: true},
+		{name: "net container missing", hc: container.HostConfig{NetworkMode: "container:B"}, node: withA, reason: "--net=container:B"},
+		{name: "stopped dependency counts", hc: container.HostConfig{VolumesFrom: []string{"B"}}, node: withAB, ok: true},
+		{name: "all present", hc: container.HostConfig{VolumesFrom: []string{"A"}, NetworkMode: "container:B"}, node: withAB, ok: true},
+		{name: "first missing", hc: container.HostConfig{VolumesFrom: []string{"A"}, Links: []string{"C:c"}, NetworkMode: "container:D"}, node: withAB, reason: "--link=C:c"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := NewRequest("x", nil, &tt.hc, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ok, reason := dependencyFilter{}.Check(r, tt.node)
+			if ok != tt.ok || (!ok && reason != tt.reason) {
+				t.Errorf("Check = %v, %q; want %v, %q", ok, reason, tt.ok, tt.reason)
+			}
+		})
+	}
+}
+
+// TestDependencyDocExample follows "Use a dependency filter": with
+// --volumes-from=A --net=container:B the container goes where A and B are,
+// and is refused, naming both, when they are on different nodes.
+func TestDependencyDocExample(t *testing.T) {
+	s := mustScheduler(t, nil, "", Options{})
+	hc := &container.HostConfig{VolumesFrom: []string{"A"}, NetworkMode: "container:B"}
+	r, err := NewRequest("x", nil, hc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	together := cluster(3)
+	together[2].Containers = []Container{ctr("A"), ctr("B")}
+	if d, err := s.Place(r, together); err != nil || d.Node.Name != "node-3" {
+		t.Errorf("A and B on node-3: Place = %v, %v", d.Node, err)
+	}
+
+	apart := cluster(3)
+	apart[0].Containers = []Container{ctr("A")}
+	apart[1].Containers = []Container{ctr("B")}
+	want := "unable to find a node that satisfies the following conditions [--net=container:B --volumes-from=A]"
+	if _, err := s.Place(r, apart); err == nil || err.Error() != want {
+		t.Errorf("A and B apart: error %v, want %q", err, want)
+	}
+
+	missing := cluster(2)
+	missing[0].Containers = []Container{ctr("A"), ctr("B")}
+	missing[0].Healthy = false
+	want = "unable to find a node that satisfies the following conditions [--volumes-from=A]"
+	if _, err := s.Place(r, missing); err == nil || err.Error() != want {
+		t.Errorf("A and B on an unhealthy node: error %v, want %q", err, want)
+	}
+}
