@@ -27,8 +27,12 @@ import (
 	"drover/internal/store"
 )
 
-// swarmIDLabel is the engine label that ties a container to its desired record.
-const swarmIDLabel = "com.docker.swarm.id"
+// Labels Drover puts on the containers it creates: the swarm id ties one to
+// its desired record, the cluster label to the cluster that made it.
+const (
+	swarmIDLabel = "com.docker.swarm.id"
+	clusterLabel = "com.docker.swarm.drover.cluster"
+)
 
 // listContainers merges every healthy engine's containers, each name prefixed
 // with its node's.
@@ -153,6 +157,13 @@ func (s *Server) createContainer(c *gin.Context) {
 		ID: newSwarmID(), Name: name, Config: body.Config, HostConfig: body.HostConfig,
 		NetworkingConfig: body.NetworkingConfig, CreatedAt: time.Now().UTC(),
 	}
+	if auth := c.GetHeader("X-Registry-Auth"); auth != "" {
+		// Kept only as long as the create can take, for the pull it may need.
+		if err := s.opts.Store.PutRegistryAuth(ctx, desired.ID, auth, s.opts.CreateTimeout+opMargin); err != nil {
+			writeError(c, err)
+			return
+		}
+	}
 	rev, err := s.reserveAndWrite(ctx, desired)
 	if err != nil {
 		writeError(c, err)
@@ -173,11 +184,8 @@ func (s *Server) createContainer(c *gin.Context) {
 func (s *Server) reserveAndWrite(ctx context.Context, desired *store.Container) (int64, error) {
 	for attempt := 0; ; attempt++ {
 		if desired.Name != "" {
-			if holder, err := s.findByName(ctx, desired.Name); err != nil || holder != "" {
-				if err != nil {
-					return 0, err
-				}
-				return 0, errNameInUse(desired.Name, holder)
+			if err := s.checkNameFree(ctx, desired.Name); err != nil {
+				return 0, err
 			}
 		}
 		rev, err := s.opts.Store.CreateContainer(ctx, desired)
@@ -188,10 +196,18 @@ func (s *Server) reserveAndWrite(ctx context.Context, desired *store.Container) 
 		if herr != nil || attempt > 0 {
 			return 0, errNameInUse(desired.Name, holder)
 		}
-		if _, st, _ := s.opts.Store.Container(ctx, holder); st == nil || !st.Done() {
-			return 0, errNameInUse(desired.Name, holder) // another create of that name is under way
+		// No engine holds the name: the reservation is stale unless a create
+		// of that name is under way.
+		_, st, err := s.opts.Store.Container(ctx, holder)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			err = s.opts.Store.ReleaseName(ctx, desired.Name, holder)
+		case err == nil && st != nil && st.Done():
+			err = s.opts.Store.DeleteContainer(ctx, holder)
+		case err == nil:
+			return 0, errNameInUse(desired.Name, holder)
 		}
-		if err := s.opts.Store.DeleteContainer(ctx, holder); err != nil {
+		if err != nil {
 			return 0, err
 		}
 	}
@@ -199,6 +215,18 @@ func (s *Server) reserveAndWrite(ctx context.Context, desired *store.Container) 
 
 func errNameInUse(name, holder string) error {
 	return errConflict("Conflict. The container name \"/%s\" is already in use by container \"%s\". You have to remove (or rename) that container to be able to reuse that name.", name, holder)
+}
+
+// checkNameFree fails with the engine's conflict when an engine holds name.
+func (s *Server) checkNameFree(ctx context.Context, name string) error {
+	holder, err := s.findByName(ctx, name)
+	if err != nil {
+		return err
+	}
+	if holder != "" {
+		return errNameInUse(name, holder)
+	}
+	return nil
 }
 
 // findByName returns the ID of the container any healthy engine holds under
@@ -297,41 +325,4 @@ func nodeObject(e *engine.Engine) map[string]any {
 		"Memory": st.Info.MemTotal,
 		"Labels": labels,
 	}
-}
-
-// removeContainer removes the container from its engine, then its desired
-// record: a record left behind by a crash in between finds its container gone
-// and is dropped by the reconciler.
-func (s *Server) removeContainer(c *gin.Context) {
-	ctx := c.Request.Context()
-	opts := container.RemoveOptions{}
-	var err error
-	if opts.Force, err = boolQuery(c, "force"); err == nil {
-		if opts.RemoveVolumes, err = boolQuery(c, "v"); err == nil {
-			opts.RemoveLinks, err = boolQuery(c, "link")
-		}
-	}
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	l, err := s.locate(ctx, c.Param("name"))
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	if err := l.engine.Client.ContainerRemove(ctx, l.inspect.ID, opts); err != nil {
-		writeError(c, engine.Unwrap(err))
-		return
-	}
-	l.engine.Kick()
-	if l.inspect.Config != nil {
-		if id := l.inspect.Config.Labels[swarmIDLabel]; id != "" {
-			if err := s.opts.Store.DeleteContainer(ctx, id); err != nil {
-				writeError(c, err)
-				return
-			}
-		}
-	}
-	c.Status(http.StatusNoContent)
 }

@@ -1,6 +1,10 @@
 package apiserver
 
-import "github.com/gin-gonic/gin"
+import (
+	"github.com/gin-gonic/gin"
+
+	"drover/internal/store"
+)
 
 // routes is the API's route table, one function per resource, each in the
 // file of that resource's handlers. Every path is also served under /v1.NN
@@ -26,9 +30,13 @@ func (s *Server) containerRoutes(r *gin.Engine) {
 	r.GET("/containers/json", s.listContainers)
 	r.POST("/containers/create", s.createContainer)
 	r.GET("/containers/:name/json", s.inspectContainer)
-	r.DELETE("/containers/:name", s.removeContainer)
+	r.DELETE("/containers/:name", s.operate(store.OpRemove))
 	r.POST("/containers/:name/attach", s.attachContainer)
-	for _, action := range []string{"start", "stop", "kill", "restart", "wait", "pause", "unpause", "resize", "update"} {
+	for _, kind := range []store.OpKind{store.OpStart, store.OpStop, store.OpKill, store.OpRestart,
+		store.OpPause, store.OpUnpause, store.OpRename, store.OpUpdate} {
+		r.POST("/containers/:name/"+string(kind), s.operate(kind))
+	}
+	for _, action := range []string{"wait", "resize"} {
 		r.POST("/containers/:name/"+action, s.forwardContainer(action))
 	}
 	for _, action := range []string{"logs", "top", "changes", "stats", "export"} {

@@ -41,8 +41,13 @@ type desiredState interface {
 	WaitStatus(ctx context.Context, id string, fromRev int64) (store.Status, error)
 	DeleteContainer(ctx context.Context, id string) error
 	NameHolder(ctx context.Context, name string) (string, error)
+	ReleaseName(ctx context.Context, name, id string) error
 	Container(ctx context.Context, id string) (*store.Container, *store.Status, error)
 	Leader(ctx context.Context) (string, error)
+	ClusterID(ctx context.Context) (string, error)
+	RequestOperation(ctx context.Context, id string, op store.Operation) (gen, rev int64, err error)
+	WaitOperation(ctx context.Context, id string, gen, fromRev int64) (store.Status, error)
+	PutRegistryAuth(ctx context.Context, id, auth string, ttl time.Duration) error
 }
 
 // Options configure a Server.
@@ -68,6 +73,9 @@ type Server struct {
 	// follow a create ask that engine first.
 	locatedMu sync.Mutex
 	located   map[string]string
+
+	clusterMu sync.Mutex
+	cluster   string // the cluster's ID, read once
 }
 
 // New builds the server and its routes.

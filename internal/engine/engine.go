@@ -14,6 +14,7 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/system"
 	"github.com/docker/docker/client"
+	"github.com/docker/go-connections/nat"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 )
@@ -30,7 +31,7 @@ type Engine struct {
 	kick    chan struct{}
 	mu      sync.RWMutex
 	state   *State
-	details map[string]*container.HostConfig // by container ID, inspected once
+	details map[string]details // by container ID, inspected once
 }
 
 // State is what the last refresh learnt of an engine. It is never mutated
@@ -45,10 +46,17 @@ type State struct {
 	UpdatedAt  time.Time
 }
 
-// Container is a container as listed, with its host config.
+// Container is a container as listed, with what only an inspect tells: its
+// host config and the ports its image exposes.
 type Container struct {
 	container.Summary
-	HostConfig *container.HostConfig
+	HostConfig   *container.HostConfig
+	ExposedPorts nat.PortSet
+}
+
+type details struct {
+	hostConfig   *container.HostConfig
+	exposedPorts nat.PortSet
 }
 
 // Name is the engine's name, or its address while it has never answered.
@@ -85,7 +93,7 @@ func newEngine(addr string, tlsConfig *tls.Config, lg *zap.Logger) (*Engine, err
 		lg:      lg.With(zap.String("engine", addr)),
 		kick:    make(chan struct{}, 1),
 		state:   &State{},
-		details: map[string]*container.HostConfig{},
+		details: map[string]details{},
 	}, nil
 }
 
@@ -210,14 +218,17 @@ func (e *Engine) withDetails(ctx context.Context, list []container.Summary) []Co
 	seen := make(map[string]bool, len(list))
 	for _, c := range list {
 		seen[c.ID] = true
-		hc := e.details[c.ID]
-		if hc == nil {
+		d, ok := e.details[c.ID]
+		if !ok {
 			if inspect, err := e.Client.ContainerInspect(ctx, c.ID); err == nil && inspect.ContainerJSONBase != nil {
-				hc = inspect.HostConfig
-				e.details[c.ID] = hc
+				d.hostConfig = inspect.HostConfig
+				if inspect.Config != nil {
+					d.exposedPorts = inspect.Config.ExposedPorts
+				}
+				e.details[c.ID] = d
 			}
 		}
-		out = append(out, Container{Summary: c, HostConfig: hc})
+		out = append(out, Container{Summary: c, HostConfig: d.hostConfig, ExposedPorts: d.exposedPorts})
 	}
 	for id := range e.details {
 		if !seen[id] {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"strconv"
 	"sync"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/jsonmessage"
 	"go.uber.org/zap"
 
@@ -52,6 +54,8 @@ func (r *containerReconciler) Reconcile(ctx context.Context, id string) (Result,
 		return r.place(ctx, rec)
 	case st.Phase == store.PhaseScheduled:
 		return r.create(ctx, rec)
+	case st.Phase == store.PhaseCreated && st.ObservedGeneration < rec.Container.Generation:
+		return r.carryOut(ctx, rec)
 	case st.Phase == store.PhaseCreated:
 		return r.observe(ctx, rec)
 	case st.Phase == store.PhaseFailed:
@@ -101,14 +105,17 @@ func (r *containerReconciler) create(ctx context.Context, rec store.Record) (Res
 	if engineID == "" {
 		engineID, err = r.createOn(ctx, e, c)
 		if err != nil {
-			if isPermanent(err) {
+			if isAnswer(err) {
 				return Result{}, r.fail(ctx, rec, err)
 			}
 			return Result{}, fmt.Errorf("create %s on %s: %w", c.ID, node, err)
 		}
 	}
 	e.Kick()
-	st := store.Status{Phase: store.PhaseCreated, Node: node, EngineID: engineID}
+	if err := r.store.DeleteRegistryAuth(ctx, c.ID); err != nil {
+		r.lg.Warn("registry auth not deleted; its lease will expire", zap.String("container", c.ID), zap.Error(err))
+	}
+	st := store.Status{Phase: store.PhaseCreated, Node: node, EngineID: engineID, Epoch: r.fence.Epoch()}
 	if err := r.store.SetStatus(ctx, r.fence, c.ID, rec.SpecRev, st); err != nil {
 		// Deleted or replaced meanwhile (or no longer ours to write): the
 		// container we made must not outlive its record.
@@ -129,12 +136,17 @@ func (r *containerReconciler) createOn(ctx context.Context, e *engine.Engine, c 
 	}
 	cfg.Labels[SwarmIDLabel] = c.ID
 	cfg.Labels[ClusterLabel] = r.cluster
+	cfg.Labels[EpochLabel] = strconv.FormatInt(r.fence.Epoch(), 10)
 	resp, err := e.Client.ContainerCreate(ctx, &cfg, c.HostConfig, c.NetworkingConfig, nil, c.Name)
 	if cerrdefs.IsNotFound(err) && !hasImage(ctx, e, cfg.Image) {
 		// As classic Swarm did, the node pulls what it lacks. When the pull
 		// fails the engine's own "No such image" stands, so that the docker
 		// CLI pulls through the manager and shows the registry's answer.
-		if pullErr := pull(ctx, e, cfg.Image); pullErr != nil {
+		auth, authErr := r.store.RegistryAuth(ctx, c.ID)
+		if authErr != nil {
+			return "", authErr
+		}
+		if pullErr := pull(ctx, e, cfg.Image, auth); pullErr != nil {
 			r.lg.Info("image pull failed", zap.String("image", cfg.Image), zap.String("node", e.Addr), zap.Error(pullErr))
 			return "", engine.Unwrap(err)
 		}
@@ -152,8 +164,8 @@ func hasImage(ctx context.Context, e *engine.Engine, ref string) bool {
 	return err == nil
 }
 
-func pull(ctx context.Context, e *engine.Engine, ref string) error {
-	rc, err := e.Client.ImagePull(ctx, ref, image.PullOptions{})
+func pull(ctx context.Context, e *engine.Engine, ref, auth string) error {
+	rc, err := e.Client.ImagePull(ctx, ref, image.PullOptions{RegistryAuth: auth})
 	if err != nil {
 		return engine.Unwrap(err)
 	}
@@ -161,19 +173,38 @@ func pull(ctx context.Context, e *engine.Engine, ref string) error {
 	return jsonmessage.DisplayJSONMessagesStream(rc, io.Discard, 0, false, nil)
 }
 
-// observe checks that a created container still exists; one removed behind
-// Drover's back (or by --rm) takes its record with it.
+// observe checks that a created container still exists, once: one removed
+// behind Drover's back (or by --rm) takes its record with it, and any other
+// engine container carrying its swarm id — a deposed leader's late create,
+// or a retry's — is removed.
 func (r *containerReconciler) observe(ctx context.Context, rec store.Record) (Result, error) {
-	e, ok := r.pool.Get(rec.Status.Node)
-	if !ok || !e.State().Healthy {
+	id, st := rec.Container.ID, rec.Status
+	home, ok := r.pool.Get(st.Node)
+	if !ok || !home.State().Healthy {
 		return Result{}, nil // rescheduling after node failure is decided elsewhere
 	}
-	engineID, err := r.findBySwarmID(ctx, e, rec.Container.ID)
-	if err != nil || engineID != "" {
-		return Result{}, err
+	found := false
+	for _, e := range r.pool.Healthy() {
+		ids, err := r.listBySwarmID(ctx, e, id)
+		if err != nil {
+			return Result{}, err
+		}
+		for _, engineID := range ids {
+			if e == home && engineID == st.EngineID {
+				found = true
+				continue
+			}
+			r.lg.Warn("duplicate removed", zap.String("container", id), zap.String("node", e.Addr), zap.String("engineId", engineID))
+			if err := e.Client.ContainerRemove(ctx, engineID, container.RemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
+				return Result{}, fmt.Errorf("remove duplicate of %s on %s: %w", id, e.Addr, err)
+			}
+		}
 	}
-	r.lg.Info("container gone from its engine, dropping its record", zap.String("container", rec.Container.ID))
-	err = r.store.DeleteRecord(ctx, r.fence, rec.Container.ID, rec.StatusRev)
+	if found {
+		return Result{}, nil
+	}
+	r.lg.Info("container gone from its engine, dropping its record", zap.String("container", id))
+	err := r.store.DeleteRecord(ctx, r.fence, id, rec.StatusRev)
 	if errors.Is(err, store.ErrConflict) {
 		return Result{}, nil // changed meanwhile: the change requeues it
 	}
@@ -211,8 +242,16 @@ func (r *containerReconciler) removeEverywhere(ctx context.Context, id string) e
 }
 
 // findBySwarmID asks the engine itself, not its cached state, which of this
-// cluster's containers carries the swarm id.
+// cluster's containers carries the swarm id ("" for none).
 func (r *containerReconciler) findBySwarmID(ctx context.Context, e *engine.Engine, id string) (string, error) {
+	ids, err := r.listBySwarmID(ctx, e, id)
+	if err != nil || len(ids) == 0 {
+		return "", err
+	}
+	return ids[0], nil
+}
+
+func (r *containerReconciler) listBySwarmID(ctx context.Context, e *engine.Engine, id string) ([]string, error) {
 	list, err := e.Client.ContainerList(ctx, container.ListOptions{
 		All: true,
 		Filters: filters.NewArgs(
@@ -221,17 +260,18 @@ func (r *containerReconciler) findBySwarmID(ctx context.Context, e *engine.Engin
 		),
 	})
 	if err != nil {
-		return "", fmt.Errorf("look for %s on %s: %w", id, e.Addr, err)
+		return nil, fmt.Errorf("look for %s on %s: %w", id, e.Addr, err)
 	}
-	if len(list) == 0 {
-		return "", nil
+	ids := make([]string, len(list))
+	for i, c := range list {
+		ids[i] = c.ID
 	}
-	return list[0].ID, nil
+	return ids, nil
 }
 
-// isPermanent tells engine answers that a retry would repeat (a bad request,
-// a name in use, an image that cannot be had) from passing failures.
-func isPermanent(err error) bool {
-	return cerrdefs.IsInvalidArgument(err) || cerrdefs.IsConflict(err) || cerrdefs.IsNotFound(err) ||
-		cerrdefs.IsPermissionDenied(err) || cerrdefs.IsUnauthorized(err)
+// isAnswer tells an engine's answer, which a retry would only repeat, from a
+// failure to get one (the engine unreachable, a timeout), worth retrying.
+func isAnswer(err error) bool {
+	return !client.IsErrConnectionFailed(err) && !errors.Is(err, context.DeadlineExceeded) &&
+		!errors.Is(err, context.Canceled) && !cerrdefs.IsUnavailable(err)
 }

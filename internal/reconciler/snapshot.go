@@ -13,11 +13,12 @@ import (
 )
 
 // Labels on every container Drover creates: its swarm id, which ties it to
-// its desired record, and the cluster that made it, since several clusters
-// may share engines.
+// its desired record; the cluster that made it, since several clusters may
+// share engines; and the leadership term that made it.
 const (
 	SwarmIDLabel = "com.docker.swarm.id"
 	ClusterLabel = "com.docker.swarm.drover.cluster"
+	EpochLabel   = "com.docker.swarm.drover.epoch"
 )
 
 // snapshots turns the engines' states into placement nodes. Containers whose
@@ -55,6 +56,7 @@ func snapshots(engines []*engine.Engine, records []store.Record) []*placement.No
 		for _, img := range s.Images {
 			n.Images = append(n.Images, placement.Image{ID: img.ID, RepoTags: img.RepoTags})
 		}
+		n.Seal()
 		nodes = append(nodes, n)
 	}
 	return nodes
@@ -87,7 +89,13 @@ func fromEngine(c engine.Container) placement.Container {
 	}
 	pc.NetworkMode = c.Summary.HostConfig.NetworkMode
 	if c.HostConfig != nil {
-		addReservations(&pc, c.HostConfig)
+		addReservations(&pc, c.HostConfig, c.ExposedPorts)
+	}
+	// A running container also holds the ports the engine gave it.
+	for _, p := range c.Ports {
+		if p.PublicPort != 0 {
+			pc.Ports = append(pc.Ports, placement.PortBinding{HostIP: p.IP, HostPort: p.PublicPort, Protocol: p.Type})
+		}
 	}
 	return pc
 }
@@ -102,14 +110,25 @@ func fromSpec(c *store.Container) placement.Container {
 	}
 	if c.HostConfig != nil {
 		pc.NetworkMode = string(c.HostConfig.NetworkMode)
-		addReservations(&pc, c.HostConfig)
+		var exposed nat.PortSet
+		if c.Config != nil {
+			exposed = c.Config.ExposedPorts
+		}
+		addReservations(&pc, c.HostConfig, exposed)
 	}
 	return pc
 }
 
-func addReservations(pc *placement.Container, hc *container.HostConfig) {
+// addReservations fills what a container holds of its node: CPU, memory,
+// the host ports it binds, and with host networking every port it exposes.
+func addReservations(pc *placement.Container, hc *container.HostConfig, exposed nat.PortSet) {
 	pc.NanoCPUs, pc.Memory = engine.Reservation(hc)
 	pc.Ports = portBindings(hc.PortBindings)
+	if hc.NetworkMode.IsHost() {
+		for port := range exposed {
+			pc.Ports = append(pc.Ports, placement.PortBinding{HostPort: uint16(port.Int()), Protocol: port.Proto()})
+		}
+	}
 }
 
 func portBindings(pm nat.PortMap) []placement.PortBinding {

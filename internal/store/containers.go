@@ -22,6 +22,38 @@ type Container struct {
 	HostConfig       *container.HostConfig     `json:"hostConfig"`
 	NetworkingConfig *network.NetworkingConfig `json:"networkingConfig,omitempty"`
 	CreatedAt        time.Time                 `json:"createdAt"`
+
+	// Generation counts the lifecycle operations asked for; the reconciler
+	// carries out Op once and reports it as Status.ObservedGeneration.
+	Generation int64      `json:"generation"`
+	Op         *Operation `json:"op,omitempty"`
+}
+
+// OpKind names a lifecycle operation on a created container.
+type OpKind string
+
+const (
+	OpStart   OpKind = "start"
+	OpStop    OpKind = "stop"
+	OpKill    OpKind = "kill"
+	OpRestart OpKind = "restart"
+	OpPause   OpKind = "pause"
+	OpUnpause OpKind = "unpause"
+	OpRename  OpKind = "rename"
+	OpUpdate  OpKind = "update"
+	OpRemove  OpKind = "remove"
+)
+
+// Operation is a lifecycle operation with the parameters its engine call takes.
+type Operation struct {
+	Kind          OpKind                  `json:"kind"`
+	Signal        string                  `json:"signal,omitempty"`
+	Timeout       *int                    `json:"timeout,omitempty"` // seconds, for stop and restart
+	Name          string                  `json:"name,omitempty"`    // the new name, for rename
+	Update        *container.UpdateConfig `json:"update,omitempty"`
+	Force         bool                    `json:"force,omitempty"`
+	RemoveVolumes bool                    `json:"removeVolumes,omitempty"`
+	RemoveLinks   bool                    `json:"removeLinks,omitempty"`
 }
 
 // Phase is where a desired container stands.
@@ -41,6 +73,16 @@ type Status struct {
 	EngineID  string    `json:"engineId,omitempty"`
 	Failure   *Failure  `json:"failure,omitempty"`
 	UpdatedAt time.Time `json:"updatedAt"`
+
+	// ObservedGeneration is the last operation carried out; OpFailure says
+	// why it failed, OpNotModified that there was nothing to do (the engine's
+	// 304), OpWarnings what the engine warned of.
+	ObservedGeneration int64    `json:"observedGeneration,omitempty"`
+	OpFailure          *Failure `json:"opFailure,omitempty"`
+	OpNotModified      bool     `json:"opNotModified,omitempty"`
+	OpWarnings         []string `json:"opWarnings,omitempty"`
+	// Epoch is the leadership term that wrote the status.
+	Epoch int64 `json:"epoch,omitempty"`
 }
 
 // Done reports whether the status is final for a waiting create.
@@ -176,14 +218,18 @@ func (s *Store) DeleteContainer(ctx context.Context, id string) error {
 	}
 	ops := []clientv3.Op{clientv3.OpDelete(s.containersPrefix()+id+"/", clientv3.WithPrefix())}
 	if c.Name != "" {
-		// The name goes only if it is still this container's.
-		release := clientv3.OpTxn(
-			[]clientv3.Cmp{clientv3.Compare(clientv3.Value(s.nameKey(c.Name)), "=", id)},
-			[]clientv3.Op{clientv3.OpDelete(s.nameKey(c.Name))}, nil)
-		ops = append(ops, release)
+		ops = append(ops, s.releaseName(c.Name, id))
 	}
 	if _, err := s.cli.Txn(ctx).Then(ops...).Commit(); err != nil {
 		return fmt.Errorf("delete container %s: %w", id, err)
+	}
+	return nil
+}
+
+// ReleaseName deletes a name reservation if id still holds it.
+func (s *Store) ReleaseName(ctx context.Context, name, id string) error {
+	if _, err := s.cli.Txn(ctx).Then(s.releaseName(name, id)).Commit(); err != nil {
+		return fmt.Errorf("release name %q: %w", name, err)
 	}
 	return nil
 }
@@ -192,57 +238,5 @@ func (s *Store) DeleteContainer(ctx context.Context, id string) error {
 // failed), watching from revision fromRev on. The container vanishing while
 // waited for is ErrNotFound.
 func (s *Store) WaitStatus(ctx context.Context, id string, fromRev int64) (Status, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	// Events from fromRev on are replayed, so nothing between the caller's
-	// write and this watch is missed.
-	for resp := range s.cli.Watch(ctx, s.containersPrefix()+id+"/", clientv3.WithPrefix(), clientv3.WithRev(fromRev)) {
-		if err := resp.Err(); err != nil {
-			return s.pollStatus(ctx, id)
-		}
-		for _, ev := range resp.Events {
-			_, kind := s.idFromKey(string(ev.Kv.Key))
-			if ev.Type == clientv3.EventTypeDelete && kind == "spec" {
-				return Status{}, fmt.Errorf("container %s: %w", id, ErrNotFound)
-			}
-			if ev.Type != clientv3.EventTypePut || kind != "status" {
-				continue
-			}
-			var st Status
-			if err := json.Unmarshal(ev.Kv.Value, &st); err != nil {
-				return Status{}, fmt.Errorf("decode status of %s: %w", id, err)
-			}
-			if st.Done() {
-				return st, nil
-			}
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return Status{}, err
-	}
-	return s.pollStatus(ctx, id)
-}
-
-// pollStatus falls back to reading and re-watching after a broken watch.
-func (s *Store) pollStatus(ctx context.Context, id string) (Status, error) {
-	resp, err := s.cli.Get(ctx, s.containersPrefix()+id+"/", clientv3.WithPrefix())
-	if err != nil {
-		return Status{}, fmt.Errorf("get status of %s: %w", id, err)
-	}
-	found := false
-	for _, kv := range resp.Kvs {
-		_, kind := s.idFromKey(string(kv.Key))
-		found = found || kind == "spec"
-		if kind != "status" {
-			continue
-		}
-		var st Status
-		if err := json.Unmarshal(kv.Value, &st); err == nil && st.Done() {
-			return st, nil
-		}
-	}
-	if !found {
-		return Status{}, fmt.Errorf("container %s: %w", id, ErrNotFound)
-	}
-	return s.WaitStatus(ctx, id, resp.Header.Revision+1)
+	return s.waitFor(ctx, id, fromRev, Status.Done)
 }

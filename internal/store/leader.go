@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -99,11 +100,22 @@ func (s *Store) SetStatus(ctx context.Context, fence Fence, id string, specRev i
 	return nil
 }
 
-// DeleteRecord removes a container's record under the leader's fence, only
-// if its status is still at statusRev.
+// DeleteRecord removes a container's record and its name under the leader's
+// fence, only if its status is still at statusRev.
 func (s *Store) DeleteRecord(ctx context.Context, fence Fence, id string, statusRev int64) error {
+	c, _, err := s.Container(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
 	conds := append(fence.cmps(), clientv3.Compare(clientv3.ModRevision(s.statusKey(id)), "=", statusRev))
-	resp, err := s.cli.Txn(ctx).If(conds...).Then(clientv3.OpDelete(s.containersPrefix()+id+"/", clientv3.WithPrefix())).Commit()
+	ops := []clientv3.Op{clientv3.OpDelete(s.containersPrefix()+id+"/", clientv3.WithPrefix())}
+	if c.Name != "" {
+		ops = append(ops, s.releaseName(c.Name, id))
+	}
+	resp, err := s.cli.Txn(ctx).If(conds...).Then(ops...).Commit()
 	if err != nil {
 		return fmt.Errorf("delete record of %s: %w", id, err)
 	}
