@@ -46,6 +46,7 @@ const (
 
 // Operation is a lifecycle operation with the parameters its engine call takes.
 type Operation struct {
+	ID            string                  `json:"id"` // tells a retried request from a new one
 	Kind          OpKind                  `json:"kind"`
 	Signal        string                  `json:"signal,omitempty"`
 	Timeout       *int                    `json:"timeout,omitempty"` // seconds, for stop and restart
@@ -157,14 +158,23 @@ func (s *Store) CreateContainer(ctx context.Context, c *Container) (int64, error
 		conds = append(conds, clientv3.Compare(clientv3.CreateRevision(s.nameKey(c.Name)), "=", 0))
 		ops = append(ops, clientv3.OpPut(s.nameKey(c.Name), c.ID))
 	}
-	resp, err := s.cli.Txn(ctx).If(conds...).Then(ops...).Commit()
-	if err != nil {
-		return 0, fmt.Errorf("create container %s: %w", c.ID, err)
-	}
-	if !resp.Succeeded {
+	return retry(ctx, func(attempt int) (int64, error) {
+		resp, err := s.cli.Txn(ctx).If(conds...).Then(ops...).Commit()
+		if err != nil {
+			return 0, fmt.Errorf("create container %s: %w", c.ID, err)
+		}
+		if resp.Succeeded {
+			return resp.Header.Revision, nil
+		}
+		if attempt > 0 {
+			// An earlier try that failed in transit may have committed: the
+			// swarm id is this create's own.
+			if got, err := s.cli.Get(ctx, s.specKey(c.ID)); err == nil && len(got.Kvs) > 0 {
+				return got.Kvs[0].ModRevision, nil
+			}
+		}
 		return 0, fmt.Errorf("container name %q: %w", c.Name, ErrConflict)
-	}
-	return resp.Header.Revision, nil
+	})
 }
 
 // NameHolder returns the swarm id holding a container name.

@@ -2,8 +2,8 @@ package store
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -90,7 +90,11 @@ func (s *Store) SetStatus(ctx context.Context, fence Fence, id string, specRev i
 		return fmt.Errorf("encode status of %s: %w", id, err)
 	}
 	conds := append(fence.cmps(), clientv3.Compare(clientv3.ModRevision(s.specKey(id)), "=", specRev))
-	resp, err := s.cli.Txn(ctx).If(conds...).Then(clientv3.OpPut(s.statusKey(id), string(val))).Commit()
+	// Writing the same status twice is harmless, so a try lost in transit is
+	// simply made again.
+	resp, err := retry(ctx, func(int) (*clientv3.TxnResponse, error) {
+		return s.cli.Txn(ctx).If(conds...).Then(clientv3.OpPut(s.statusKey(id), string(val))).Commit()
+	})
 	if err != nil {
 		return fmt.Errorf("set status of %s: %w", id, err)
 	}

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +16,9 @@ import (
 // rename moves the name reservation in the same transaction; a name held by
 // another container fails with ErrConflict.
 func (s *Store) RequestOperation(ctx context.Context, id string, op Operation) (gen, rev int64, err error) {
+	if op.ID == "" {
+		op.ID = newOpID()
+	}
 	for {
 		resp, err := s.cli.Get(ctx, s.specKey(id))
 		if err != nil {
@@ -25,6 +30,10 @@ func (s *Store) RequestOperation(ctx context.Context, id string, op Operation) (
 		var c Container
 		if err := json.Unmarshal(resp.Kvs[0].Value, &c); err != nil {
 			return 0, 0, fmt.Errorf("decode container %s: %w", id, err)
+		}
+		if c.Op != nil && c.Op.ID == op.ID {
+			// An earlier try, lost in transit, did commit.
+			return c.Generation, resp.Kvs[0].ModRevision, nil
 		}
 		conds := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(s.specKey(id)), "=", resp.Kvs[0].ModRevision)}
 		var ops []clientv3.Op
@@ -44,6 +53,9 @@ func (s *Store) RequestOperation(ctx context.Context, id string, op Operation) (
 		}
 		ops = append(ops, clientv3.OpPut(s.specKey(id), string(spec)))
 		txn, err := s.cli.Txn(ctx).If(conds...).Then(ops...).Commit()
+		if transient(err) && ctx.Err() == nil {
+			continue
+		}
 		if err != nil {
 			return 0, 0, fmt.Errorf("request %s of %s: %w", op.Kind, id, err)
 		}
@@ -57,6 +69,12 @@ func (s *Store) RequestOperation(ctx context.Context, id string, op Operation) (
 		}
 		// The spec changed under us: read it again.
 	}
+}
+
+func newOpID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // releaseName deletes a name reservation if it is still id's.
