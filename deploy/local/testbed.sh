@@ -5,6 +5,7 @@
 #   testbed.sh down        stop exactly what `up` started, remove its bridges and data
 #   testbed.sh status      one line per engine
 #   testbed.sh env         the engine addresses, for scripts
+#   testbed.sh label I k=v … set engine I's labels beyond its own (reloaded live, no restart)
 #
 # Engine i runs one dockerd with its own data root, exec root, pidfile, unix socket,
 # bridge br-e<i> (10.213.<i>.1/24), hostname node-<i>, key (so a distinct engine ID),
@@ -81,7 +82,7 @@ start_engine() {
   ip link add "br-e$i" type bridge
   ip addr add "10.213.$i.1/24" dev "br-e$i"
   ip link set "br-e$i" up
-  printf '{"deprecated-key-path": "%s/key.json"}\n' "$dir" >"$dir/daemon.json"
+  write_config "$i"
   log "starting engine $i on tcp://$(engine_addr "$i") ($driver)"
   HTTP_PROXY=$DEAD_PROXY HTTPS_PROXY=$DEAD_PROXY NO_PROXY= \
     setsid unshare -u sh -c "hostname node-$i; exec dockerd \
@@ -90,7 +91,7 @@ start_engine() {
       -H unix://$dir/docker.sock -H tcp://$(engine_addr "$i") \
       -b br-e$i --iptables=false --ip-masq=false --ip $(engine_ip "$i") \
       --storage-driver $driver \
-      --label testbed.node=node-$i --label testbed.index=$i" \
+" \
     >"$dir/dockerd.log" 2>&1 </dev/null &
 }
 
@@ -129,6 +130,29 @@ load_images() {
     DOCKER_HOST=$host docker import -c 'CMD ["sh"]' - tiny:latest <"$STATE/images/tiny.tar" >/dev/null
 }
 
+# write_config writes engine i's daemon.json: its own key, and its labels.
+write_config() {
+  local i=$1 dir="$STATE/e$1"; shift
+  local labels="\"testbed.node=node-$i\", \"testbed.index=$i\""
+  for l in "$@"; do labels="$labels, \"$l\""; done
+  printf '{"deprecated-key-path": "%s/key.json", "labels": [%s]}\n' "$dir" "$labels" >"$dir/daemon.json"
+}
+
+# cmd_label replaces engine i's extra labels; dockerd reloads labels on SIGHUP.
+cmd_label() {
+  local i=${1:?engine index}; shift
+  local dir="$STATE/e$i"
+  pid_alive "$dir/dockerd.pid" || die "engine $i is not running"
+  write_config "$i" "$@"
+  kill -HUP "$(cat "$dir/dockerd.pid")"
+  local want; want=$(IFS=,; echo "testbed.node=node-$i,testbed.index=$i${*:+,$*}")
+  for _ in $(seq 1 50); do
+    [ "$(DOCKER_HOST=tcp://$(engine_addr "$i") docker info --format '{{join .Labels ","}}' 2>/dev/null)" = "$want" ] && return
+    sleep 0.1
+  done
+  die "engine $i did not take labels $want"
+}
+
 engines() { ls -d "$STATE"/e[0-9]* 2>/dev/null | sed 's/.*\/e//' | sort -n; }
 
 cmd_up() {
@@ -162,5 +186,6 @@ case ${1:-} in
   down) cmd_down ;;
   status) cmd_status ;;
   env) paste -sd, "$STATE/engines" ;;
-  *) die "usage: testbed.sh up [N] | down | status | env" ;;
+  label) shift; cmd_label "$@" ;;
+  *) die "usage: testbed.sh up [N] | down | status | env | label I [k=v …]" ;;
 esac
