@@ -203,6 +203,10 @@ func runManage(ctx context.Context, lg *zap.Logger, f *manageFlags, discovery st
 	go pool.Run(ctx)
 	go watchNodes(ctx, lg, st, pool, static)
 	go leader.Run(ctx)
+	go func() {
+		self := store.Manager{Advertise: advertise, Version: version, StartedAt: time.Now().UTC()}
+		_ = st.RegisterManager(ctx, lg.Named("registration"), self, f.replicationTTL)
+	}()
 	serveErr := make(chan error, 1)
 	go func() {
 		if srv.TLSConfig != nil {

@@ -214,6 +214,9 @@ func (r *containerReconciler) observe(ctx context.Context, rec store.Record) (Re
 // fail records a create that cannot succeed.
 func (r *containerReconciler) fail(ctx context.Context, rec store.Record, cause error) error {
 	st := store.Status{Phase: store.PhaseFailed, Failure: store.FailureOf(cause)}
+	if err := r.store.DeleteRegistryAuth(ctx, rec.Container.ID); err != nil {
+		return err
+	}
 	if err := r.store.SetStatus(ctx, r.fence, rec.Container.ID, rec.SpecRev, st); err != nil {
 		return err
 	}

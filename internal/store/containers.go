@@ -226,7 +226,7 @@ func (s *Store) DeleteContainer(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	ops := []clientv3.Op{clientv3.OpDelete(s.containersPrefix()+id+"/", clientv3.WithPrefix())}
+	ops := s.recordDeletes(id)
 	if c.Name != "" {
 		ops = append(ops, s.releaseName(c.Name, id))
 	}
@@ -234,6 +234,14 @@ func (s *Store) DeleteContainer(ctx context.Context, id string) error {
 		return fmt.Errorf("delete container %s: %w", id, err)
 	}
 	return nil
+}
+
+// recordDeletes deletes everything kept of a container but its name.
+func (s *Store) recordDeletes(id string) []clientv3.Op {
+	return []clientv3.Op{
+		clientv3.OpDelete(s.containersPrefix()+id+"/", clientv3.WithPrefix()),
+		clientv3.OpDelete(s.secretKey(id)),
+	}
 }
 
 // ReleaseName deletes a name reservation if id still holds it.

@@ -7,10 +7,14 @@
 //	<prefix>/containers/<swarm id>/spec   desired container (Container), written by the API
 //	<prefix>/containers/<swarm id>/status observed status (Status), written by the leader's reconciler
 //	<prefix>/names/<name>                 swarm id holding a container name, written with the spec
+//	<prefix>/managers/<host:port>         manager registration (Manager), under the manager's lease
+//	<prefix>/secrets/<swarm id>           registry credentials of a create, under a short lease of their own
 //	<prefix>/leader/<lease>               election key; the oldest one leads (concurrency.Election)
 //	<prefix>/cluster-id                   the cluster's identity, labelled on every container it creates
 //
-// Spec and status are separate keys so that the API and the reconciler never
+// A spec carries the lifecycle operation last asked for (start, stop, …) with
+// its generation; the status reports the generation carried out. Spec and
+// status are separate keys so that the API and the reconciler never
 // overwrite each other's writes. Reconciler writes are fenced: each is a
 // transaction that also compares the leader key's create revision, so a
 // deposed leader's late write fails instead of racing the new leader.

@@ -115,7 +115,7 @@ func (s *Store) DeleteRecord(ctx context.Context, fence Fence, id string, status
 		return err
 	}
 	conds := append(fence.cmps(), clientv3.Compare(clientv3.ModRevision(s.statusKey(id)), "=", statusRev))
-	ops := []clientv3.Op{clientv3.OpDelete(s.containersPrefix()+id+"/", clientv3.WithPrefix())}
+	ops := s.recordDeletes(id)
 	if c.Name != "" {
 		ops = append(ops, s.releaseName(c.Name, id))
 	}

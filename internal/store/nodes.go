@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -20,6 +21,13 @@ func (s *Store) nodesPrefix() string { return s.key("nodes") + "/" }
 // once the lease runs out. It returns when ctx ends, leaving the lease to
 // expire as classic Swarm's join did.
 func (s *Store) JoinNode(ctx context.Context, lg *zap.Logger, addr string, heartbeat, ttl time.Duration) error {
+	return s.keepRegistered(ctx, lg, s.nodesPrefix()+addr, addr, heartbeat, ttl)
+}
+
+// keepRegistered puts key under a lease of ttl and renews the lease every
+// heartbeat until ctx ends; a lease lost (etcd restored from elsewhere, a
+// long partition) is replaced by a new registration.
+func (s *Store) keepRegistered(ctx context.Context, lg *zap.Logger, key, value string, heartbeat, ttl time.Duration) error {
 	if heartbeat <= 0 || ttl < time.Second {
 		return fmt.Errorf("heartbeat %s and ttl %s: both must be positive, ttl at least 1s", heartbeat, ttl)
 	}
@@ -28,18 +36,18 @@ func (s *Store) JoinNode(ctx context.Context, lg *zap.Logger, addr string, heart
 	defer tick.Stop()
 	for {
 		if lease == 0 {
-			id, err := s.registerNode(ctx, addr, ttl)
+			id, err := s.register(ctx, key, value, ttl)
 			switch {
 			case err == nil:
 				lease = id
-				lg.Info("node registered", zap.String("addr", addr), zap.Duration("ttl", ttl))
+				lg.Info("registered", zap.String("key", key), zap.Duration("ttl", ttl))
 			case ctx.Err() != nil:
 				return nil
 			default:
-				lg.Warn("node registration failed", zap.String("addr", addr), zap.Error(err))
+				lg.Warn("registration failed", zap.String("key", key), zap.Error(err))
 			}
 		} else if _, err := s.cli.KeepAliveOnce(ctx, lease); err != nil && ctx.Err() == nil {
-			lg.Warn("heartbeat failed", zap.String("addr", addr), zap.Error(err))
+			lg.Warn("heartbeat failed", zap.String("key", key), zap.Error(err))
 			if errors.Is(err, rpctypes.ErrLeaseNotFound) {
 				lease = 0
 				continue
@@ -53,15 +61,52 @@ func (s *Store) JoinNode(ctx context.Context, lg *zap.Logger, addr string, heart
 	}
 }
 
-func (s *Store) registerNode(ctx context.Context, addr string, ttl time.Duration) (clientv3.LeaseID, error) {
+func (s *Store) register(ctx context.Context, key, value string, ttl time.Duration) (clientv3.LeaseID, error) {
 	grant, err := s.cli.Grant(ctx, int64((ttl+time.Second-1)/time.Second))
 	if err != nil {
 		return 0, fmt.Errorf("grant lease: %w", err)
 	}
-	if _, err := s.cli.Put(ctx, s.nodesPrefix()+addr, addr, clientv3.WithLease(grant.ID)); err != nil {
-		return 0, fmt.Errorf("put node %s: %w", addr, err)
+	if _, err := s.cli.Put(ctx, key, value, clientv3.WithLease(grant.ID)); err != nil {
+		return 0, fmt.Errorf("put %s: %w", key, err)
 	}
 	return grant.ID, nil
+}
+
+func (s *Store) managersPrefix() string { return s.key("managers") + "/" }
+
+// Manager is a manager's registration.
+type Manager struct {
+	Advertise string    `json:"advertise"`
+	Version   string    `json:"version"`
+	StartedAt time.Time `json:"startedAt"`
+}
+
+// RegisterManager keeps this manager's registration alive under a lease of
+// ttl until ctx ends. Which manager leads is not stored here: it is the
+// holder of the oldest election key (Leader).
+func (s *Store) RegisterManager(ctx context.Context, lg *zap.Logger, m Manager, ttl time.Duration) error {
+	value, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode manager %s: %w", m.Advertise, err)
+	}
+	return s.keepRegistered(ctx, lg, s.managersPrefix()+m.Advertise, string(value), ttl/3, ttl)
+}
+
+// Managers lists the registered managers.
+func (s *Store) Managers(ctx context.Context) ([]Manager, error) {
+	resp, err := s.cli.Get(ctx, s.managersPrefix(), clientv3.WithPrefix())
+	if err != nil {
+		return nil, fmt.Errorf("list managers: %w", err)
+	}
+	out := make([]Manager, 0, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		var m Manager
+		if err := json.Unmarshal(kv.Value, &m); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", kv.Key, err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // Nodes lists the registered node addresses, sorted.
