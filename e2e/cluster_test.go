@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"net/http"
 	"os/exec"
 	"slices"
 	"strings"
@@ -102,4 +103,32 @@ func list(t *testing.T, discovery string) []string {
 		t.Fatalf("drover list %s: %v: %s", discovery, err, stderr.String())
 	}
 	return strings.Fields(stdout.String())
+}
+
+// /livez answers while the manager runs; /readyz only once etcd answers and
+// an engine is healthy.
+func TestHealthEndpoints(t *testing.T) {
+	status := func(m *manager, path string) int {
+		resp, err := http.Get("http://" + m.addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	m := startManager(t)
+	m.waitHealthy(t, 3)
+	if s := status(m, "/livez"); s != 200 {
+		t.Fatalf("/livez = %d", s)
+	}
+	if s := status(m, "/readyz"); s != 200 {
+		t.Fatalf("/readyz with three engines = %d", s)
+	}
+	none := startManager(t, "nodes://127.0.0.19:2375")
+	if s := status(none, "/readyz"); s != 503 {
+		t.Fatalf("/readyz with no engine = %d", s)
+	}
+	if s := status(none, "/metrics"); s != 200 {
+		t.Fatalf("/metrics = %d", s)
+	}
 }

@@ -76,7 +76,9 @@ func (m *manager) record(t *testing.T, engineID string) (spec struct {
 	Generation int64
 }, status struct{ ObservedGeneration int64 }) {
 	t.Helper()
-	var inspect struct{ Config struct{ Labels map[string]string } }
+	var inspect struct {
+		Config struct{ Labels map[string]string }
+	}
 	if err := m.getJSON("/containers/"+engineID+"/json", &inspect); err != nil {
 		t.Fatal(err)
 	}

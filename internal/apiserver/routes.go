@@ -24,6 +24,8 @@ func (s *Server) systemRoutes(r *gin.Engine) {
 	r.HEAD("/_ping", s.ping)
 	r.GET("/version", s.version)
 	r.GET("/info", s.info)
+	r.GET("/livez", s.livez)
+	r.GET("/readyz", s.readyz)
 }
 
 func (s *Server) containerRoutes(r *gin.Engine) {

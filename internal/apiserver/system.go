@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -29,6 +30,24 @@ func (s *Server) ping(c *gin.Context) {
 		return
 	}
 	c.String(http.StatusOK, "OK")
+}
+
+// livez answers while the process serves.
+func (s *Server) livez(c *gin.Context) { c.String(http.StatusOK, "ok") }
+
+// readyz answers 200 once etcd answers and at least one engine is healthy.
+func (s *Server) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := s.opts.Store.Leader(ctx); err != nil {
+		c.String(http.StatusServiceUnavailable, "etcd: %v", err)
+		return
+	}
+	if len(s.opts.Pool.Healthy()) == 0 {
+		c.String(http.StatusServiceUnavailable, "no healthy engine")
+		return
+	}
+	c.String(http.StatusOK, "ok")
 }
 
 func (s *Server) version(c *gin.Context) {
