@@ -127,3 +127,24 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 	t.Fatalf("timed out waiting for %s", what)
 }
+
+// Containers of Drover's own image are hidden from docker ps unless -a.
+func TestDroverContainersHiddenFromPs(t *testing.T) {
+	m := startManager(t)
+	m.waitHealthy(t, 3)
+	wipeEngines(t)
+	for _, e := range engines {
+		mustDocker(t, "/usr/bin/docker", e, "tag", "busybox", "drover:latest")
+		t.Cleanup(func() { _, _ = docker(t, "/usr/bin/docker", e, "rmi", "drover:latest") })
+	}
+	cli := clis(t)[0]
+	mustDocker(t, cli, m.addr, "run", "-d", "--name", "drover-agent", "drover", "sleep", "300")
+	mustDocker(t, cli, m.addr, "run", "-d", "--name", "app", "busybox", "sleep", "300")
+	if ps := mustDocker(t, cli, m.addr, "ps", "--format", "{{.Names}}"); strings.Contains(ps, "drover-agent") || !strings.Contains(ps, "/app") {
+		t.Fatalf("docker ps shows %q", ps)
+	}
+	if ps := mustDocker(t, cli, m.addr, "ps", "-a", "--format", "{{.Names}}"); !strings.Contains(ps, "/drover-agent") {
+		t.Fatalf("docker ps -a shows %q", ps)
+	}
+	wipeEngines(t)
+}

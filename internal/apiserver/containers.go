@@ -66,6 +66,9 @@ func (s *Server) listContainers(c *gin.Context) {
 		}
 		node := e.State().Name(e.Addr)
 		for _, ctr := range lists[i] {
+			if !opts.All && isDroverImage(ctr.Image) {
+				continue // as classic Swarm hid its own containers
+			}
 			for j, name := range ctr.Names {
 				ctr.Names[j] = "/" + node + name
 			}
@@ -82,6 +85,16 @@ func (s *Server) listContainers(c *gin.Context) {
 		merged = merged[:opts.Limit]
 	}
 	writeJSON(c, http.StatusOK, merged)
+}
+
+// isDroverImage tells Drover's own image, by its repository's last path
+// element: drover, drover:tag, registry/org/drover@sha256:….
+func isDroverImage(ref string) bool {
+	name, _, _ := strings.Cut(ref, "@")
+	if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
+		name = name[:i]
+	}
+	return name == "drover" || strings.HasSuffix(name, "/drover")
 }
 
 func listOptions(c *gin.Context) (container.ListOptions, error) {
