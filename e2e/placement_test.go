@@ -161,14 +161,14 @@ func TestFiltersPlaceContainers(t *testing.T) {
 
 	t.Run("containerslots caps each node", func(t *testing.T) {
 		wipeEngines(t)
-		for i := range engines {
-			label(t, i, "containerslots=1")
-		}
 		t.Cleanup(func() {
 			for i := range engines {
 				label(t, i)
 			}
 		})
+		for i := range engines {
+			label(t, i, "containerslots=1")
+		}
 		m := startManager(t) // reads the new labels from the start
 		m.waitHealthy(t, 3)
 		for range 3 {

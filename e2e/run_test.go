@@ -3,6 +3,7 @@ package e2e
 import (
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -112,6 +113,24 @@ func TestSpreadOverThreeEngines(t *testing.T) {
 		if got := strings.Count(names, nodeName(i)+"/"); got != 2 {
 			t.Fatalf("docker ps shows %d containers on %s, want 2:\n%s", got, nodeName(i), names)
 		}
+	}
+
+	// Placed at the same moment, they still spread: a placement counts
+	// from the moment it is decided, not from when the engine reports it.
+	wipeEngines(t)
+	var wg sync.WaitGroup
+	for range 9 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := docker(t, cli, m.addr, "run", "-d", "busybox", "sleep", "300"); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if counts := engineContainers(t); counts[0] != 3 || counts[1] != 3 || counts[2] != 3 {
+		t.Fatalf("nine concurrent runs landed %v, want 3 on each", counts)
 	}
 	wipeEngines(t)
 }

@@ -145,12 +145,15 @@ cmd_label() {
   pid_alive "$dir/dockerd.pid" || die "engine $i is not running"
   write_config "$i" "$@"
   kill -HUP "$(cat "$dir/dockerd.pid")"
-  local want; want=$(IFS=,; echo "testbed.node=node-$i,testbed.index=$i${*:+,$*}")
-  for _ in $(seq 1 50); do
-    [ "$(DOCKER_HOST=tcp://$(engine_addr "$i") docker info --format '{{join .Labels ","}}' 2>/dev/null)" = "$want" ] && return
+  # The engine may list its labels in any order: compare them sorted.
+  sorted() { tr , '\n' | sort | paste -sd, -; }
+  local want got; want=$(IFS=,; echo "testbed.node=node-$i,testbed.index=$i${*:+,$*}" | sorted)
+  for _ in $(seq 1 300); do
+    got=$(DOCKER_HOST=tcp://$(engine_addr "$i") docker info --format '{{join .Labels ","}}' 2>&1 | sorted) || true
+    [ "$got" = "$want" ] && return
     sleep 0.1
   done
-  die "engine $i did not take labels $want"
+  die "engine $i did not take labels $want: it has $got"
 }
 
 engines() { ls -d "$STATE"/e[0-9]* 2>/dev/null | sed 's/.*\/e//' | sort -n; }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -29,6 +30,7 @@ type Engine struct {
 
 	lg      *zap.Logger
 	kick    chan struct{}
+	changes atomic.Uint64 // counts the events and kicks seen
 	mu      sync.RWMutex
 	state   *State
 	details map[string]details // by container ID, inspected once
@@ -44,6 +46,9 @@ type State struct {
 	Containers []Container
 	Images     []image.Summary
 	UpdatedAt  time.Time
+	// Seen is how many changes the engine had reported when this state was
+	// read: a state is fresh while no change came after.
+	Seen uint64
 }
 
 // Container is a container as listed, with what only an inspect tells: its
@@ -106,11 +111,16 @@ func (e *Engine) State() *State {
 
 // Kick asks for a refresh soon, without waiting for it.
 func (e *Engine) Kick() {
+	e.changes.Add(1)
 	select {
 	case e.kick <- struct{}{}:
 	default:
 	}
 }
+
+// Fresh reports whether the published state was read after every change
+// the engine reported.
+func (e *Engine) Fresh() bool { return e.State().Seen >= e.changes.Load() }
 
 // run refreshes the engine until ctx ends.
 func (e *Engine) run(ctx context.Context, interval time.Duration, onEvent func(*Engine, events.Message)) {
@@ -160,6 +170,7 @@ func (e *Engine) watchEvents(ctx context.Context, onEvent func(*Engine, events.M
 func (e *Engine) refresh(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
+	seen := e.changes.Load()
 	next, err := e.read(ctx)
 	if err != nil {
 		if ctx.Err() != nil && ctx.Err() != context.DeadlineExceeded {
@@ -167,13 +178,14 @@ func (e *Engine) refresh(ctx context.Context) {
 		}
 		prev := e.State()
 		failed := *prev
-		failed.Healthy, failed.Err, failed.UpdatedAt = false, err.Error(), time.Now()
+		failed.Healthy, failed.Err, failed.UpdatedAt, failed.Seen = false, err.Error(), time.Now(), seen
 		e.publish(&failed)
 		if prev.Healthy || prev.UpdatedAt.IsZero() {
 			e.lg.Warn("engine unhealthy", zap.Error(err))
 		}
 		return
 	}
+	next.Seen = seen
 	if !e.State().Healthy {
 		e.lg.Info("engine healthy", zap.String("name", next.Info.Name), zap.String("api", next.APIVersion))
 	}

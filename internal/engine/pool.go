@@ -146,6 +146,30 @@ func (p *Pool) Healthy() []*Engine {
 	return out
 }
 
+// WaitFresh waits, up to timeout, until every healthy engine's state was
+// read after the last change it reported, so that a decision made on the
+// states sees what the engines just did.
+func (p *Pool) WaitFresh(ctx context.Context, timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for {
+		fresh := true
+		for _, e := range p.Healthy() {
+			fresh = fresh && e.Fresh()
+		}
+		if fresh {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // Get returns the engine at addr.
 func (p *Pool) Get(addr string) (*Engine, bool) {
 	p.mu.RLock()

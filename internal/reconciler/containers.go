@@ -41,6 +41,10 @@ type containerReconciler struct {
 	// placeMu serialises placement decisions, so each sees the last one's
 	// reservation; engine calls for different containers run in parallel.
 	placeMu sync.Mutex
+	// decided holds the placements this term made that the mirror may not
+	// show yet (its watch trails the writes), so the next decision counts
+	// them. Guarded by placeMu.
+	decided map[string]store.Record
 }
 
 func (r *containerReconciler) Reconcile(ctx context.Context, id string) (Result, error) {
@@ -77,7 +81,9 @@ func (r *containerReconciler) place(ctx context.Context, rec store.Record) (Resu
 	}
 	r.placeMu.Lock()
 	defer r.placeMu.Unlock()
-	decision, err := r.sched.Place(req, snapshots(r.pool.Engines(), r.mirror.List()))
+	// Decide on states that include what the engines just reported.
+	r.pool.WaitFresh(ctx, 2*time.Second)
+	decision, err := r.sched.Place(req, snapshots(r.pool.Engines(), r.recordsWithDecided()))
 	if err != nil {
 		return Result{}, r.fail(ctx, rec, err)
 	}
@@ -85,9 +91,25 @@ func (r *containerReconciler) place(ctx context.Context, rec store.Record) (Resu
 	if err := r.store.SetStatus(ctx, r.fence, c.ID, rec.SpecRev, st); err != nil {
 		return Result{}, fmt.Errorf("record placement of %s on %s: %w", c.ID, st.Node, err)
 	}
+	r.decided[c.ID] = store.Record{Container: c, Status: &st}
 	r.lg.Debug("placed", zap.String("container", c.ID), zap.String("node", decision.Node.Name))
 	rec.Status = &st
 	return r.create(ctx, rec)
+}
+
+// recordsWithDecided is the mirror's records plus the placements decided
+// that it does not show yet; the ones it shows are forgotten.
+func (r *containerReconciler) recordsWithDecided() []store.Record {
+	records := r.mirror.List()
+	for id, d := range r.decided {
+		rec, ok := r.mirror.Get(id)
+		if !ok || (rec.Status != nil && rec.Status.Node != "") {
+			delete(r.decided, id) // deleted, or the mirror caught up
+			continue
+		}
+		records = append(records, d)
+	}
+	return records
 }
 
 // create makes the container on its node unless the node already has it.

@@ -110,6 +110,7 @@ func (l *Leader) lead(ctx context.Context, fence store.Fence) {
 	r := &containerReconciler{
 		lg: l.lg, store: l.opts.Store, mirror: mirror, pool: l.opts.Pool,
 		sched: l.opts.Scheduler, fence: fence, cluster: cluster,
+		decided: map[string]store.Record{},
 	}
 	go mirror.Run(ctx)
 	select {

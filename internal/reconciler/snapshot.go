@@ -26,10 +26,12 @@ const (
 // from their desired records, so back-to-back placements see each other.
 func snapshots(engines []*engine.Engine, records []store.Record) []*placement.Node {
 	pending := map[string][]*store.Container{}
+	counted := map[string]bool{}
 	for _, r := range records {
-		if r.Status == nil || r.Status.Node == "" || r.Status.Phase == store.PhaseFailed {
+		if r.Status == nil || r.Status.Node == "" || r.Status.Phase == store.PhaseFailed || counted[r.Container.ID] {
 			continue
 		}
+		counted[r.Container.ID] = true
 		pending[r.Status.Node] = append(pending[r.Status.Node], r.Container)
 	}
 	nodes := make([]*placement.Node, 0, len(engines))
