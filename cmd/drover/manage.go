@@ -42,6 +42,7 @@ type manageFlags struct {
 	clusterOpts    []string
 	discoveryOpts  []string
 	tls            tlsFlags
+	engineTLS      bool
 	storeURL       string
 	dataDir        string
 	etcdListen     string
@@ -95,6 +96,7 @@ bare list, or file://path. With no etcd named (no etcd:// discovery and no
 	fl.StringVar(&f.tls.caFile, "tlscacert", "", "CA certificate file")
 	fl.StringVar(&f.tls.cert, "tlscert", "", "TLS certificate file")
 	fl.StringVar(&f.tls.keyPem, "tlskey", "", "TLS key file")
+	fl.BoolVar(&f.engineTLS, "engine-tls", true, "with --tls or --tlsverify, reach the engines over TLS too with the same certificate, as classic Swarm did; false reaches them over plain TCP")
 	fl.StringVar(&f.storeURL, "store", "", "etcd://h1:p1,h2:p2/path holding the state when <discovery> is a static list")
 	fl.StringVar(&f.dataDir, "data-dir", "", "embedded etcd's data directory (default: per listen address, under ~/.local/state/drover)")
 	fl.StringVar(&f.etcdListen, "etcd-listen", "", "embedded etcd's client address, for drover join (default: a free loopback port)")
@@ -169,7 +171,7 @@ func runManage(ctx context.Context, lg *zap.Logger, f *manageFlags, discovery st
 	defer st.Close()
 
 	var engineTLS *tls.Config
-	if f.tls.enabled() {
+	if f.tls.enabled() && f.engineTLS {
 		if engineTLS, err = f.tls.client(); err != nil {
 			return err
 		}

@@ -49,8 +49,15 @@ func Open(cfg Config) (*Store, error) {
 	if lg == nil {
 		lg = zap.NewNop()
 	}
+	endpoints := cfg.Endpoints
+	if cfg.TLS != nil {
+		endpoints = make([]string, len(cfg.Endpoints))
+		for i, ep := range cfg.Endpoints {
+			endpoints[i] = "https://" + strings.TrimPrefix(strings.TrimPrefix(ep, "http://"), "https://")
+		}
+	}
 	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:            cfg.Endpoints,
+		Endpoints:            endpoints,
 		TLS:                  cfg.TLS,
 		DialTimeout:          5 * time.Second,
 		DialKeepAliveTime:    5 * time.Second,
