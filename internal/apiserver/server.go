@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"regexp"
-	"strings"
 	"sync"
 	"time"
 
@@ -104,8 +103,8 @@ func New(opts Options) *Server {
 var versionPrefix = regexp.MustCompile(`^/v([0-9]+\.[0-9]+)/`)
 
 // ServeHTTP strips the API version from the path, refuses versions Drover
-// does not speak, and rewrites node/name container references so that the
-// router sees them as one path segment.
+// does not speak, and rewrites node/name references to containers, networks
+// and volumes so that the router sees them as one path segment.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	if m := versionPrefix.FindStringSubmatch(path); m != nil {
@@ -121,25 +120,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(context.WithValue(r.Context(), apiVersionKey{}, v))
 		path = path[len(m[0])-1:]
 	}
-	r.URL.Path, r.URL.RawPath = path, containerRefPath(r.Method, path)
+	r.URL.Path, r.URL.RawPath = path, nodeRefPath(r.Method, path)
 	s.router.ServeHTTP(w, r)
-}
-
-// containerRefPath escapes the slash of a node/name reference, as the docker
-// CLI sends it unescaped: /containers/node-1/web/json.
-func containerRefPath(method, path string) string {
-	rest, ok := strings.CutPrefix(path, "/containers/")
-	if !ok {
-		return ""
-	}
-	segs := strings.Split(rest, "/")
-	switch {
-	case len(segs) == 3 && segs[0] != "" && segs[1] != "":
-		return "/containers/" + segs[0] + "%2F" + segs[1] + "/" + segs[2]
-	case len(segs) == 2 && method == http.MethodDelete && segs[0] != "" && segs[1] != "":
-		return "/containers/" + segs[0] + "%2F" + segs[1]
-	}
-	return ""
 }
 
 type apiVersionKey struct{}
