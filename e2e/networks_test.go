@@ -135,7 +135,6 @@ func TestNetworkCreatePlacement(t *testing.T) {
 // A container attached to a node-local network is created on that
 // network's node, as with --net=container:.
 func TestNetworkPlacesItsContainers(t *testing.T) {
-	t.Skip("needs placement network dependency")
 	m := startManager(t)
 	m.waitHealthy(t, 3)
 	wipeEngines(t)

@@ -13,6 +13,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/system"
 	"github.com/docker/docker/client"
 	"github.com/docker/go-connections/nat"
@@ -45,6 +46,7 @@ type State struct {
 	APIVersion string
 	Containers []Container
 	Images     []image.Summary
+	Networks   []network.Summary
 	UpdatedAt  time.Time
 	// Seen is how many changes the engine had reported when this state was
 	// read: a state is fresh while no change came after.
@@ -124,6 +126,9 @@ func (e *Engine) Fresh() bool { return e.State().Seen >= e.changes.Load() }
 
 // run refreshes the engine until ctx ends.
 func (e *Engine) run(ctx context.Context, interval time.Duration, onEvent func(*Engine, events.Message)) {
+	// Settle the API version before two goroutines use the client: the
+	// client negotiates lazily, and not safely for concurrent first calls.
+	e.Client.NegotiateAPIVersion(ctx)
 	go e.watchEvents(ctx, onEvent)
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -215,6 +220,10 @@ func (e *Engine) read(ctx context.Context) (*State, error) {
 	g.Go(func() (err error) {
 		s.Images, err = e.Client.ImageList(gctx, image.ListOptions{})
 		return wrap("list images", err)
+	})
+	g.Go(func() (err error) {
+		s.Networks, err = e.Client.NetworkList(gctx, network.ListOptions{})
+		return wrap("list networks", err)
 	})
 	if err := g.Wait(); err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/network"
 )
 
 func TestDependencyFilter(t *testing.T) {
@@ -79,5 +80,43 @@ func TestDependencyDocExample(t *testing.T) {
 	want = "unable to find a node that satisfies the following conditions [--volumes-from=A]"
 	if _, err := s.Place(r, missing); err == nil || err.Error() != want {
 		t.Errorf("A and B on an unhealthy node: error %v, want %q", err, want)
+	}
+}
+
+// A container on a user-defined network goes to a node holding that network:
+// named plainly, by ID, as node/name, or through NetworkingConfig.
+func TestNetworkDependency(t *testing.T) {
+	front := Network{ID: "f1f1f1f1f1f1aaaaaaaaaaaaaaaa", Name: "front", Local: true}
+	withFront := node(func(n *Node) { n.Name = "node-2"; n.Networks = []Network{front} })
+	without := node(func(n *Node) { n.Name = "node-1"; n.Networks = []Network{{ID: "b", Name: "bridge", Local: true}} })
+
+	tests := []struct {
+		name   string
+		hc     container.HostConfig
+		nc     *network.NetworkingConfig
+		node   *Node
+		ok     bool
+		reason string
+	}{
+		{name: "by name", hc: container.HostConfig{NetworkMode: "front"}, node: withFront, ok: true},
+		{name: "by name, elsewhere", hc: container.HostConfig{NetworkMode: "front"}, node: without, reason: "--net=front"},
+		{name: "by short ID", hc: container.HostConfig{NetworkMode: "f1f1f1f1f1f1"}, node: withFront, ok: true},
+		{name: "node/name", hc: container.HostConfig{NetworkMode: "node-2/front"}, node: withFront, ok: true},
+		{name: "node/name on another node", hc: container.HostConfig{NetworkMode: "node-1/front"}, node: withFront, reason: "--net=node-1/front"},
+		{name: "endpoint config", nc: &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{"front": {}}}, node: without, reason: "--net=front"},
+		{name: "default networks need nothing", hc: container.HostConfig{NetworkMode: "bridge"}, node: without, ok: true},
+		{name: "host needs nothing", hc: container.HostConfig{NetworkMode: "host"}, node: without, ok: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := NewRequest("x", nil, &tt.hc, tt.nc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ok, reason := dependencyFilter{}.Check(r, tt.node)
+			if ok != tt.ok || (!ok && reason != tt.reason) {
+				t.Errorf("Check = %v, %q; want %v, %q", ok, reason, tt.ok, tt.reason)
+			}
+		})
 	}
 }

@@ -21,6 +21,7 @@ type Node struct {
 
 	Containers []Container
 	Images     []Image
+	Networks   []Network
 
 	sealed *nodeSummary // set by Seal
 }
@@ -54,6 +55,15 @@ type PortBinding struct {
 	HostIP   string // "" or 0.0.0.0 means every address
 	HostPort uint16
 	Protocol string // tcp, udp or sctp
+}
+
+// Network is a network a node holds.
+type Network struct {
+	ID   string
+	Name string
+	// Local is true for a node-local network (scope local): a container on
+	// it must run on that node.
+	Local bool
 }
 
 // Image is an image present on a node.

@@ -3,7 +3,9 @@ package placement
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,8 +46,12 @@ type Request struct {
 
 // dependency is a container the request must share a node with.
 type dependency struct {
-	ref    string // name or ID of the container
+	ref    string // name or ID of the container, or of the network
 	reason string // the option as written, e.g. "--volumes-from=db:ro"
+	// network marks a dependency on a user-defined network; node is the
+	// node a node/name reference names.
+	network bool
+	node    string
 }
 
 // portWant is a host port the request needs free on the node.
@@ -80,7 +86,7 @@ func NewRequest(name string, cfg *container.Config, hc *container.HostConfig, nc
 	if r.affinities, err = parseExprs(cfg, envAffinity, LabelAffinities); err != nil {
 		return nil, err
 	}
-	if r.deps, err = parseDependencies(hc); err != nil {
+	if r.deps, err = parseDependencies(hc, nc); err != nil {
 		return nil, err
 	}
 	if r.ports, err = parsePorts(cfg, hc); err != nil {
@@ -155,7 +161,7 @@ func parseExprs(cfg *container.Config, envPrefix, label string) ([]expr, error) 
 	return out, nil
 }
 
-func parseDependencies(hc *container.HostConfig) ([]dependency, error) {
+func parseDependencies(hc *container.HostConfig, nc *network.NetworkingConfig) ([]dependency, error) {
 	var deps []dependency
 	add := func(ref, option string) error {
 		ref = strings.TrimPrefix(strings.TrimSpace(ref), "/")
@@ -181,6 +187,27 @@ func parseDependencies(hc *container.HostConfig) ([]dependency, error) {
 		if err := add(hc.NetworkMode.ConnectedContainer(), fmt.Sprintf(reasonNet, hc.NetworkMode)); err != nil {
 			return nil, err
 		}
+	}
+	// A user-defined network lives on the nodes that hold it: node-local
+	// ones on one node, so the container must go there.
+	nets := map[string]bool{}
+	userDefined := func(mode container.NetworkMode) bool { return mode != "" && mode.IsUserDefined() }
+	if userDefined(hc.NetworkMode) {
+		nets[string(hc.NetworkMode)] = true
+	}
+	if nc != nil {
+		for name := range nc.EndpointsConfig {
+			if userDefined(container.NetworkMode(name)) {
+				nets[name] = true
+			}
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(nets)) {
+		d := dependency{ref: name, reason: fmt.Sprintf(reasonNet, name), network: true}
+		if node, net, ok := strings.Cut(name, "/"); ok && node != "" && net != "" {
+			d.node, d.ref = node, net
+		}
+		deps = append(deps, d)
 	}
 	return deps, nil
 }

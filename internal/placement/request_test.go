@@ -144,12 +144,12 @@ func TestNewRequestDependencies(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []dependency{
-		{"data", "--volumes-from=data:ro"},
-		{"logs", "--volumes-from=/logs"},
-		{"db", "--link=db:database"},
-		{"cache", "--link=/cache:/web/cache"},
-		{"queue", "--link=queue"},
-		{"proxy", "--net=container:proxy"},
+		{ref: "data", reason: "--volumes-from=data:ro"},
+		{ref: "logs", reason: "--volumes-from=/logs"},
+		{ref: "db", reason: "--link=db:database"},
+		{ref: "cache", reason: "--link=/cache:/web/cache"},
+		{ref: "queue", reason: "--link=queue"},
+		{ref: "proxy", reason: "--net=container:proxy"},
 	}
 	if !slices.Equal(r.deps, want) {
 		t.Errorf("deps = %+v, want %+v", r.deps, want)

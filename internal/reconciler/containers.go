@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/jsonmessage"
 	"go.uber.org/zap"
@@ -159,7 +161,8 @@ func (r *containerReconciler) createOn(ctx context.Context, e *engine.Engine, c 
 	cfg.Labels[SwarmIDLabel] = c.ID
 	cfg.Labels[ClusterLabel] = r.cluster
 	cfg.Labels[EpochLabel] = strconv.FormatInt(r.fence.Epoch(), 10)
-	resp, err := e.Client.ContainerCreate(ctx, &cfg, c.HostConfig, c.NetworkingConfig, nil, c.Name)
+	hc, nc := engineNetworks(c.HostConfig, c.NetworkingConfig)
+	resp, err := e.Client.ContainerCreate(ctx, &cfg, hc, nc, nil, c.Name)
 	if cerrdefs.IsNotFound(err) && !hasImage(ctx, e, cfg.Image) {
 		// As classic Swarm did, the node pulls what it lacks. When the pull
 		// fails the engine's own "No such image" stands, so that the docker
@@ -172,13 +175,37 @@ func (r *containerReconciler) createOn(ctx context.Context, e *engine.Engine, c 
 			r.lg.Info("image pull failed", zap.String("image", cfg.Image), zap.String("node", e.Addr), zap.Error(pullErr))
 			return "", engine.Unwrap(err)
 		}
-		resp, err = e.Client.ContainerCreate(ctx, &cfg, c.HostConfig, c.NetworkingConfig, nil, c.Name)
+		resp, err = e.Client.ContainerCreate(ctx, &cfg, hc, nc, nil, c.Name)
 	}
 	if err != nil {
 		return "", engine.Unwrap(err)
 	}
 	r.lg.Info("container created", zap.String("container", c.ID), zap.String("node", e.State().Info.Name), zap.String("engineId", resp.ID))
 	return resp.ID, nil
+}
+
+// engineNetworks names networks as the engine knows them: the cluster's
+// node/name is name on that node (placement put the container there).
+func engineNetworks(hc *container.HostConfig, nc *network.NetworkingConfig) (*container.HostConfig, *network.NetworkingConfig) {
+	local := func(name string) string {
+		if _, n, ok := strings.Cut(name, "/"); ok && !container.NetworkMode(name).IsContainer() {
+			return n
+		}
+		return name
+	}
+	if hc != nil {
+		h := *hc
+		h.NetworkMode = container.NetworkMode(local(string(h.NetworkMode)))
+		hc = &h
+	}
+	if nc != nil && len(nc.EndpointsConfig) > 0 {
+		endpoints := make(map[string]*network.EndpointSettings, len(nc.EndpointsConfig))
+		for name, ep := range nc.EndpointsConfig {
+			endpoints[local(name)] = ep
+		}
+		nc = &network.NetworkingConfig{EndpointsConfig: endpoints}
+	}
+	return hc, nc
 }
 
 func hasImage(ctx context.Context, e *engine.Engine, ref string) bool {

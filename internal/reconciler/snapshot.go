@@ -58,6 +58,9 @@ func snapshots(engines []*engine.Engine, records []store.Record) []*placement.No
 		for _, img := range s.Images {
 			n.Images = append(n.Images, placement.Image{ID: img.ID, RepoTags: img.RepoTags})
 		}
+		for _, net := range s.Networks {
+			n.Networks = append(n.Networks, placement.Network{ID: net.ID, Name: net.Name, Local: net.Scope == "local"})
+		}
 		n.Seal()
 		nodes = append(nodes, n)
 	}
