@@ -156,7 +156,8 @@ func (m *manager) getJSON(path string, v any) error {
 // returns stderr in the error.
 func docker(t *testing.T, cli, host string, args ...string) (string, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	// Not t.Context(): cleanups run docker too, after that is cancelled.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(t.Context()), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, cli, args...)
 	cmd.Env = append(cleanEnv(), "DOCKER_HOST=tcp://"+host, "DOCKER_CONFIG="+t.TempDir())

@@ -122,38 +122,20 @@ build_images() {
   rm -rf "$root"
 }
 
+# load_images gives every engine the same two images, with the same IDs (as
+# pulling from one registry would): engine 1 imports the tarballs, the others
+# load what engine 1 saved.
 load_images() {
-  local i=$1 host="tcp://$(engine_addr "$1")"
-  DOCKER_HOST=$host docker image inspect busybox:latest >/dev/null 2>&1 ||
+  local i=$1 host="tcp://$(engine_addr "$1")" first="tcp://$(engine_addr 1)"
+  if DOCKER_HOST=$host docker image inspect busybox:latest tiny:latest >/dev/null 2>&1; then
+    return
+  fi
+  if [ "$i" = 1 ]; then
     DOCKER_HOST=$host docker import -c 'CMD ["sh"]' - busybox:latest <"$STATE/images/busybox.tar" >/dev/null
-  DOCKER_HOST=$host docker image inspect tiny:latest >/dev/null 2>&1 ||
     DOCKER_HOST=$host docker import -c 'CMD ["sh"]' - tiny:latest <"$STATE/images/tiny.tar" >/dev/null
-}
-
-# write_config writes engine i's daemon.json: its own key, and its labels.
-write_config() {
-  local i=$1 dir="$STATE/e$1"; shift
-  local labels="\"testbed.node=node-$i\", \"testbed.index=$i\""
-  for l in "$@"; do labels="$labels, \"$l\""; done
-  printf '{"deprecated-key-path": "%s/key.json", "labels": [%s]}\n' "$dir" "$labels" >"$dir/daemon.json"
-}
-
-# cmd_label replaces engine i's extra labels; dockerd reloads labels on SIGHUP.
-cmd_label() {
-  local i=${1:?engine index}; shift
-  local dir="$STATE/e$i"
-  pid_alive "$dir/dockerd.pid" || die "engine $i is not running"
-  write_config "$i" "$@"
-  kill -HUP "$(cat "$dir/dockerd.pid")"
-  # The engine may list its labels in any order: compare them sorted.
-  sorted() { tr , '\n' | sort | paste -sd, -; }
-  local want got; want=$(IFS=,; echo "testbed.node=node-$i,testbed.index=$i${*:+,$*}" | sorted)
-  for _ in $(seq 1 300); do
-    got=$(DOCKER_HOST=tcp://$(engine_addr "$i") docker info --format '{{join .Labels ","}}' 2>&1 | sorted) || true
-    [ "$got" = "$want" ] && return
-    sleep 0.1
-  done
-  die "engine $i did not take labels $want: it has $got"
+    return
+  fi
+  DOCKER_HOST=$first docker save busybox:latest tiny:latest | DOCKER_HOST=$host docker load >/dev/null
 }
 
 engines() { ls -d "$STATE"/e[0-9]* 2>/dev/null | sed 's/.*\/e//' | sort -n; }

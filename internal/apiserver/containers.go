@@ -117,16 +117,14 @@ func listOptions(c *gin.Context) (container.ListOptions, error) {
 	return opts, nil
 }
 
-// boolQuery reads a boolean query parameter the way an engine does.
+// boolQuery reads a boolean query parameter the way an engine does: empty,
+// 0, no, false and none are false, anything else is true.
 func boolQuery(c *gin.Context, key string) (bool, error) {
-	switch v := strings.ToLower(strings.TrimSpace(c.Query(key))); v {
+	switch strings.ToLower(strings.TrimSpace(c.Query(key))) {
 	case "", "0", "no", "false", "none":
 		return false, nil
-	case "1", "yes", "true":
-		return true, nil
-	default:
-		return false, errInvalid("invalid value for %s: %q", key, v)
 	}
+	return true, nil
 }
 
 // validName is the engine's rule for container names.
@@ -209,13 +207,15 @@ func (s *Server) reserveAndWrite(ctx context.Context, desired *store.Container) 
 		if herr != nil || attempt > 0 {
 			return 0, errNameInUse(desired.Name, holder)
 		}
-		// No engine holds the name: the reservation is stale unless a create
-		// of that name is under way.
+		// No healthy engine holds the name: the reservation is stale unless a
+		// create of that name is under way, or its container is on an engine
+		// that cannot answer now.
 		_, st, err := s.opts.Store.Container(ctx, holder)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			err = s.opts.Store.ReleaseName(ctx, desired.Name, holder)
-		case err == nil && st != nil && st.Done():
+		case err == nil && st != nil && st.Phase == store.PhaseFailed,
+			err == nil && st != nil && st.Phase == store.PhaseCreated && s.engineHealthy(st.Node):
 			err = s.opts.Store.DeleteContainer(ctx, holder)
 		case err == nil:
 			return 0, errNameInUse(desired.Name, holder)
@@ -224,6 +224,11 @@ func (s *Server) reserveAndWrite(ctx context.Context, desired *store.Container) 
 			return 0, err
 		}
 	}
+}
+
+func (s *Server) engineHealthy(addr string) bool {
+	e, ok := s.opts.Pool.Get(addr)
+	return ok && e.State().Healthy
 }
 
 func errNameInUse(name, holder string) error {

@@ -110,6 +110,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if m := versionPrefix.FindStringSubmatch(path); m != nil {
 		v := m[1]
 		switch {
+		case versions.LessThan(v, MinAPIVersion), versions.GreaterThan(v, MaxAPIVersion):
+			s.setHeaders(w.Header())
+		}
+		switch {
 		case versions.LessThan(v, MinAPIVersion):
 			writeRawError(w, http.StatusBadRequest, "client version "+v+" is too old. Minimum supported API version is "+MinAPIVersion+", please upgrade your client to a newer version")
 			return
@@ -135,15 +139,19 @@ func (s *Server) apiVersion(c *gin.Context) string {
 }
 
 func (s *Server) headers(c *gin.Context) {
-	h := c.Writer.Header()
-	h.Set("Api-Version", s.opts.Pool.APIVersion(MaxAPIVersion))
-	h.Set("Server", "Drover/"+s.opts.Version+" (linux)")
-	h.Set("Ostype", "linux")
-	h.Set("Docker-Experimental", "false")
+	s.setHeaders(c.Writer.Header())
 	start := time.Now()
 	c.Next()
 	s.lg.Debug("request", zap.String("method", c.Request.Method), zap.String("path", c.Request.URL.Path),
 		zap.Int("status", c.Writer.Status()), zap.Duration("took", time.Since(start)))
+}
+
+// setHeaders sets what an engine sends with every answer.
+func (s *Server) setHeaders(h http.Header) {
+	h.Set("Api-Version", s.opts.Pool.APIVersion(MaxAPIVersion))
+	h.Set("Server", "Drover/"+s.opts.Version+" (linux)")
+	h.Set("Ostype", "linux")
+	h.Set("Docker-Experimental", "false")
 }
 
 func (s *Server) recover(c *gin.Context) {

@@ -21,8 +21,13 @@ type Result struct {
 	RequeueAfter time.Duration
 }
 
-// Terminal marks an error that retrying won't fix.
-func Terminal(err error) error { return &terminalError{err: err} }
+// Terminal marks an error that retrying won't fix; Terminal(nil) is nil.
+func Terminal(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &terminalError{err: err}
+}
 
 type terminalError struct{ err error }
 

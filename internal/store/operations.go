@@ -37,7 +37,7 @@ func (s *Store) RequestOperation(ctx context.Context, id string, op Operation) (
 		}
 		conds := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(s.specKey(id)), "=", resp.Kvs[0].ModRevision)}
 		var ops []clientv3.Op
-		if op.Kind == OpRename {
+		if op.Kind == OpRename && op.Name != c.Name {
 			conds = append(conds, clientv3.Compare(clientv3.CreateRevision(s.nameKey(op.Name)), "=", 0))
 			ops = append(ops, clientv3.OpPut(s.nameKey(op.Name), id))
 			if c.Name != "" {
@@ -96,8 +96,8 @@ func (s *Store) WaitOperation(ctx context.Context, id string, gen, fromRev int64
 // caller's own write is missed; a broken watch is resumed after a fresh read.
 func (s *Store) waitFor(ctx context.Context, id string, fromRev int64, done func(Status) bool) (Status, error) {
 	for {
-		ctx, cancel := context.WithCancel(ctx)
-		st, finished, err := s.watchStatus(ctx, id, fromRev, done)
+		wctx, cancel := context.WithCancel(ctx)
+		st, finished, err := s.watchStatus(wctx, id, fromRev, done)
 		cancel()
 		if finished || err != nil {
 			return st, err
