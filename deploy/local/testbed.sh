@@ -138,6 +138,32 @@ load_images() {
   DOCKER_HOST=$first docker save busybox:latest tiny:latest | DOCKER_HOST=$host docker load >/dev/null
 }
 
+# write_config writes engine i's daemon.json: its own key, and its labels.
+write_config() {
+  local i=$1 dir="$STATE/e$1"; shift
+  local labels="\"testbed.node=node-$i\", \"testbed.index=$i\""
+  for l in "$@"; do labels="$labels, \"$l\""; done
+  printf '{"deprecated-key-path": "%s/key.json", "labels": [%s]}\n' "$dir" "$labels" >"$dir/daemon.json"
+}
+
+# cmd_label replaces engine i's extra labels; dockerd reloads labels on SIGHUP.
+cmd_label() {
+  local i=${1:?engine index}; shift
+  local dir="$STATE/e$i"
+  pid_alive "$dir/dockerd.pid" || die "engine $i is not running"
+  write_config "$i" "$@"
+  kill -HUP "$(cat "$dir/dockerd.pid")"
+  # The engine may list its labels in any order: compare them sorted.
+  sorted() { tr , '\n' | sort | paste -sd, -; }
+  local want got; want=$(IFS=,; echo "testbed.node=node-$i,testbed.index=$i${*:+,$*}" | sorted)
+  for _ in $(seq 1 300); do
+    got=$(DOCKER_HOST=tcp://$(engine_addr "$i") docker info --format '{{join .Labels ","}}' 2>&1 | sorted) || true
+    [ "$got" = "$want" ] && return
+    sleep 0.1
+  done
+  die "engine $i did not take labels $want: it has $got"
+}
+
 engines() { ls -d "$STATE"/e[0-9]* 2>/dev/null | sed 's/.*\/e//' | sort -n; }
 
 cmd_up() {
