@@ -3,6 +3,8 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -150,6 +152,42 @@ func TestRegistryCredentialsDoNotStay(t *testing.T) {
 	}
 	if strings.Contains(m.log.String(), secret) || strings.Contains(m.log.String(), "s3cr3t") {
 		t.Fatal("the manager logged the registry credentials")
+	}
+	wipeEngines(t)
+}
+
+// docker cp both ways, and docker container prune over every engine.
+func TestCopyAndPrune(t *testing.T) {
+	m := startManager(t)
+	m.waitHealthy(t, 3)
+	wipeEngines(t)
+	cli := clis(t)[0]
+	mustDocker(t, cli, m.addr, "run", "-d", "--name", "box", "busybox", "sleep", "300")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "in.txt"), []byte("copied in\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustDocker(t, cli, m.addr, "cp", filepath.Join(dir, "in.txt"), "box:/tmp/in.txt")
+	if out := mustDocker(t, cli, m.addr, "exec", "box", "cat", "/tmp/in.txt"); out != "copied in" {
+		t.Fatalf("after docker cp in, the file holds %q", out)
+	}
+	mustDocker(t, cli, m.addr, "cp", "box:/tmp/in.txt", filepath.Join(dir, "out.txt"))
+	if b, err := os.ReadFile(filepath.Join(dir, "out.txt")); err != nil || string(b) != "copied in\n" {
+		t.Fatalf("docker cp out gave %q, %v", b, err)
+	}
+
+	for range 3 {
+		mustDocker(t, cli, m.addr, "run", "-d", "busybox", "true")
+	}
+	waitFor(t, "three exited containers", func() bool {
+		return strings.Count(mustDocker(t, cli, m.addr, "ps", "-a", "--filter", "status=exited", "-q"), "\n") == 2
+	})
+	out := mustDocker(t, cli, m.addr, "container", "prune", "-f")
+	if got := strings.Count(out, "\n"); got < 4 {
+		t.Fatalf("container prune printed\n%s\nwant three deleted containers", out)
+	}
+	if ps := mustDocker(t, cli, m.addr, "ps", "-aq"); strings.Count(ps, "\n") != 0 || ps == "" {
+		t.Fatalf("after prune, ps -a shows %q, want the running box only", ps)
 	}
 	wipeEngines(t)
 }

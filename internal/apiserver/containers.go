@@ -127,6 +127,30 @@ func boolQuery(c *gin.Context, key string) (bool, error) {
 	return true, nil
 }
 
+// pruneContainers prunes every healthy engine: the deleted containers
+// listed, the space reclaimed summed. The records of managed containers
+// among them go when the reconciler sees them gone.
+func (s *Server) pruneContainers(c *gin.Context) {
+	if _, err := filters.FromJSON(c.Query("filters")); err != nil {
+		writeError(c, errInvalid("%s", err.Error()))
+		return
+	}
+	engines := s.opts.Pool.Healthy()
+	calls := callAll(c.Request.Context(), s.newCall(c, "/containers/prune"), engines, nil)
+	reports := decodeEach[container.PruneReport](calls)
+	kick(engines)
+	if err := mergedError(calls); err != nil {
+		writeError(c, err)
+		return
+	}
+	merged := container.PruneReport{ContainersDeleted: []string{}}
+	for _, r := range reports {
+		merged.ContainersDeleted = append(merged.ContainersDeleted, r.ContainersDeleted...)
+		merged.SpaceReclaimed += r.SpaceReclaimed
+	}
+	writeJSON(c, http.StatusOK, merged)
+}
+
 // validName is the engine's rule for container names.
 var validName = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
 

@@ -31,6 +31,7 @@ func (s *Server) systemRoutes(r *gin.Engine) {
 func (s *Server) containerRoutes(r *gin.Engine) {
 	r.GET("/containers/json", s.listContainers)
 	r.POST("/containers/create", s.createContainer)
+	r.POST("/containers/prune", s.pruneContainers)
 	r.GET("/containers/:name/json", s.inspectContainer)
 	r.DELETE("/containers/:name", s.operate(store.OpRemove))
 	r.POST("/containers/:name/attach", s.attachContainer)
@@ -41,7 +42,9 @@ func (s *Server) containerRoutes(r *gin.Engine) {
 	for _, action := range []string{"wait", "resize"} {
 		r.POST("/containers/:name/"+action, s.forwardContainer(action))
 	}
-	for _, action := range []string{"logs", "top", "changes", "stats", "export"} {
+	for _, action := range []string{"logs", "top", "changes", "stats", "export", "archive"} {
 		r.GET("/containers/:name/"+action, s.forwardContainer(action))
 	}
+	r.HEAD("/containers/:name/archive", s.forwardContainer("archive"))
+	r.PUT("/containers/:name/archive", s.forwardContainer("archive"))
 }
