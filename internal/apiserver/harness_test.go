@@ -16,6 +16,7 @@ import (
 	"drover/internal/engine"
 	"drover/internal/placement"
 	"drover/internal/store"
+	"drover/internal/testenv"
 )
 
 // harness is a Server on a real store (the shared embedded etcd, under
@@ -100,13 +101,7 @@ func wantError(t *testing.T, rec *httptest.ResponseRecorder, code int, msg strin
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for: %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.Eventually(t, 10*time.Second, what, cond)
 }
 
 func (h *harness) keysUnder(t *testing.T, dir string) int64 {

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"drover/internal/engine"
+	"drover/internal/testenv"
 )
 
 // runPool runs a pool until the test ends.
@@ -39,13 +40,7 @@ func runPool(t *testing.T, opts engine.Options, setup func(*engine.Pool)) *engin
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for: %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.Eventually(t, 10*time.Second, what, cond)
 }
 
 func addrs(es []*engine.Engine) []string {

@@ -13,6 +13,8 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"go.uber.org/zap/zaptest"
 	"k8s.io/client-go/util/workqueue"
+
+	"drover/internal/testenv"
 )
 
 // outcome is what one Reconcile call of a script does.
@@ -103,13 +105,7 @@ func newQueue(t *testing.T, l *limiter) workqueue.TypedRateLimitingInterface[str
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for: %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testenv.Eventually(t, 10*time.Second, what, cond)
 }
 
 var errBoom = errors.New("boom")
