@@ -191,3 +191,25 @@ func TestCopyAndPrune(t *testing.T) {
 	}
 	wipeEngines(t)
 }
+
+// docker commit makes the image on the container's node.
+func TestCommit(t *testing.T) {
+	m := startManager(t)
+	m.waitHealthy(t, 3)
+	wipeEngines(t)
+	cli := clis(t)[0]
+	mustDocker(t, cli, m.addr, "run", "-d", "--name", "tocommit", "-e", "constraint:node==node-2", "busybox", "sh", "-c", "echo made > /made; sleep 300")
+	waitFor(t, "the file", func() bool {
+		out, _ := docker(t, cli, m.addr, "exec", "tocommit", "cat", "/made")
+		return strings.TrimSpace(out) == "made"
+	})
+	mustDocker(t, cli, m.addr, "commit", "node-2/tocommit", "committed:e2e")
+	t.Cleanup(func() { _, _ = docker(t, "/usr/bin/docker", engines[1], "rmi", "-f", "committed:e2e") })
+	if _, err := docker(t, "/usr/bin/docker", engines[1], "image", "inspect", "committed:e2e"); err != nil {
+		t.Fatalf("the committed image is not on node-2: %v", err)
+	}
+	if _, err := docker(t, cli, m.addr, "commit", "nope", "x:y"); err == nil || !strings.Contains(err.Error(), "No such container: nope") {
+		t.Fatalf("commit of an unknown container: %v", err)
+	}
+	wipeEngines(t)
+}

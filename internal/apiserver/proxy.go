@@ -32,6 +32,31 @@ func (s *Server) forwardContainer(action string) gin.HandlerFunc {
 	}
 }
 
+// commitContainer commits a container on the engine that holds it.
+func (s *Server) commitContainer(c *gin.Context) {
+	l, err := s.locate(c.Request.Context(), c.Query("container"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	q := c.Request.URL.Query()
+	q.Set("container", l.inspect.ID)
+	c.Request.URL.RawQuery = q.Encode()
+	s.forward(c, l.engine, "/commit")
+	l.engine.Kick()
+}
+
+// auth checks registry credentials through one healthy engine, as docker
+// login does against an engine.
+func (s *Server) auth(c *gin.Context) {
+	engines := s.opts.Pool.Healthy()
+	if len(engines) == 0 {
+		writeError(c, fmt.Errorf("no healthy node available in the cluster"))
+		return
+	}
+	s.forward(c, engines[0], "/auth")
+}
+
 func (s *Server) engineURL(c *gin.Context, e *engine.Engine, path string) *url.URL {
 	return &url.URL{Scheme: e.Scheme, Host: e.Addr, Path: "/v" + s.apiVersion(c) + path, RawQuery: c.Request.URL.RawQuery}
 }

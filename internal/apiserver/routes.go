@@ -24,6 +24,7 @@ func (s *Server) systemRoutes(r *gin.Engine) {
 	r.HEAD("/_ping", s.ping)
 	r.GET("/version", s.version)
 	r.GET("/info", s.info)
+	r.POST("/auth", s.auth)
 	r.GET("/livez", s.livez)
 	r.GET("/readyz", s.readyz)
 }
@@ -32,6 +33,7 @@ func (s *Server) containerRoutes(r *gin.Engine) {
 	r.GET("/containers/json", s.listContainers)
 	r.POST("/containers/create", s.createContainer)
 	r.POST("/containers/prune", s.pruneContainers)
+	r.POST("/commit", s.commitContainer)
 	r.GET("/containers/:name/json", s.inspectContainer)
 	r.DELETE("/containers/:name", s.operate(store.OpRemove))
 	r.POST("/containers/:name/attach", s.attachContainer)

@@ -141,9 +141,13 @@ func (r *containerReconciler) create(ctx context.Context, rec store.Record) (Res
 	}
 	st := store.Status{Phase: store.PhaseCreated, Node: node, EngineID: engineID, Epoch: r.fence.Epoch()}
 	if err := r.store.SetStatus(ctx, r.fence, c.ID, rec.SpecRev, st); err != nil {
-		// Deleted or replaced meanwhile (or no longer ours to write): the
-		// container we made must not outlive its record.
-		if errors.Is(err, store.ErrConflict) {
+		if !errors.Is(err, store.ErrConflict) {
+			return Result{}, err
+		}
+		// The record changed meanwhile. Deleted: the container made for it
+		// must not outlive it. Changed otherwise: the next pass finds the
+		// container by its label and records it.
+		if _, _, gerr := r.store.Container(ctx, c.ID); errors.Is(gerr, store.ErrNotFound) {
 			return Result{}, r.removeEverywhere(ctx, c.ID)
 		}
 		return Result{}, err

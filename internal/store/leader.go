@@ -90,15 +90,25 @@ func (s *Store) SetStatus(ctx context.Context, fence Fence, id string, specRev i
 		return fmt.Errorf("encode status of %s: %w", id, err)
 	}
 	conds := append(fence.cmps(), clientv3.Compare(clientv3.ModRevision(s.specKey(id)), "=", specRev))
-	// Writing the same status twice is harmless, so a try lost in transit is
-	// simply made again.
-	resp, err := retry(ctx, func(int) (*clientv3.TxnResponse, error) {
-		return s.cli.Txn(ctx).If(conds...).Then(clientv3.OpPut(s.statusKey(id), string(val))).Commit()
+	ok, err := retry(ctx, func(attempt int) (bool, error) {
+		resp, err := s.cli.Txn(ctx).If(conds...).Then(clientv3.OpPut(s.statusKey(id), string(val))).Commit()
+		if err != nil {
+			return false, err
+		}
+		if !resp.Succeeded && attempt > 0 {
+			// A try lost in transit may have committed, and the spec moved
+			// on since (the API saw the status and acted): the status in
+			// etcd being ours, to the byte, says so.
+			if got, err := s.cli.Get(ctx, s.statusKey(id)); err == nil && len(got.Kvs) > 0 && string(got.Kvs[0].Value) == string(val) {
+				return true, nil
+			}
+		}
+		return resp.Succeeded, nil
 	})
 	if err != nil {
 		return fmt.Errorf("set status of %s: %w", id, err)
 	}
-	if !resp.Succeeded {
+	if !ok {
 		return s.whyRefused(ctx, fence, id)
 	}
 	return nil

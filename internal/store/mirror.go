@@ -96,17 +96,22 @@ func (m *Mirror) relist(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	// The new copy is built aside and swapped in whole: a reader never sees
+	// a half-filled mirror, which would read as containers deleted.
+	fresh := map[string]*Record{}
+	for _, kv := range resp.Kvs {
+		m.fold(fresh, false, kv.Key, kv.Value, kv.ModRevision)
+	}
 	m.mu.Lock()
-	changed := make([]string, 0, len(m.records)+len(resp.Kvs))
+	changed := make([]string, 0, len(m.records)+len(fresh))
 	for id := range m.records {
 		changed = append(changed, id)
 	}
-	m.records = map[string]*Record{}
-	m.mu.Unlock()
-	for _, kv := range resp.Kvs {
-		id := m.apply(false, kv.Key, kv.Value, kv.ModRevision)
+	for id := range fresh {
 		changed = append(changed, id)
 	}
+	m.records = fresh
+	m.mu.Unlock()
 	m.once.Do(func() { close(m.synced) })
 	for _, id := range changed {
 		m.onChange(id)
@@ -114,16 +119,22 @@ func (m *Mirror) relist(ctx context.Context) (int64, error) {
 	return resp.Header.Revision, nil
 }
 
-// apply folds one key into the mirror and reports the container's id.
-func (m *Mirror) apply(deleted bool, key, value []byte, rev int64) string {
-	id, kind := m.store.idFromKey(string(key))
+// apply folds one watched change into the mirror and reports it.
+func (m *Mirror) apply(deleted bool, key, value []byte, rev int64) {
 	m.mu.Lock()
-	r := m.records[id]
-	if r == nil {
-		r = &Record{}
+	id := m.fold(m.records, deleted, key, value, rev)
+	m.mu.Unlock()
+	m.onChange(id)
+}
+
+// fold folds one key into records and returns the container's id. Records
+// are replaced, never mutated, so copies handed out stay valid.
+func (m *Mirror) fold(records map[string]*Record, deleted bool, key, value []byte, rev int64) string {
+	id, kind := m.store.idFromKey(string(key))
+	var next Record
+	if r := records[id]; r != nil {
+		next = *r
 	}
-	// Records are replaced, never mutated, so copies handed out stay valid.
-	next := *r
 	switch {
 	case kind == "spec" && deleted:
 		next.Container, next.SpecRev = nil, 0
@@ -145,17 +156,9 @@ func (m *Mirror) apply(deleted bool, key, value []byte, rev int64) string {
 		next.Status, next.StatusRev = st, rev
 	}
 	if next.Container == nil && next.Status == nil {
-		delete(m.records, id)
+		delete(records, id)
 	} else {
-		m.records[id] = &next
-	}
-	m.mu.Unlock()
-	if m.synced != nil {
-		select {
-		case <-m.synced:
-			m.onChange(id)
-		default:
-		}
+		records[id] = &next
 	}
 	return id
 }
