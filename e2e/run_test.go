@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
@@ -164,6 +165,36 @@ func TestDroverContainersHiddenFromPs(t *testing.T) {
 	}
 	if ps := mustDocker(t, cli, m.addr, "ps", "-a", "--format", "{{.Names}}"); !strings.Contains(ps, "/drover-agent") {
 		t.Fatalf("docker ps -a shows %q", ps)
+	}
+	wipeEngines(t)
+}
+
+// top, stats, diff, export and port answer for a container on any node.
+func TestContainerInspectionCommands(t *testing.T) {
+	m := startManager(t)
+	m.waitHealthy(t, 3)
+	wipeEngines(t)
+	cli := clis(t)[0]
+	mustDocker(t, cli, m.addr, "run", "-d", "--name", "probe", "-p", "8099:80", "busybox", "sh", "-c", "echo x > /changed; exec sleep 300")
+	if out := mustDocker(t, cli, m.addr, "top", "probe"); !strings.Contains(out, "sleep 300") {
+		t.Fatalf("docker top printed %q", out)
+	}
+	if out := mustDocker(t, cli, m.addr, "stats", "--no-stream", "--format", "{{.Name}}", "probe"); out != "probe" {
+		t.Fatalf("docker stats --no-stream printed %q", out)
+	}
+	waitFor(t, "docker diff to show /changed", func() bool {
+		out, _ := docker(t, cli, m.addr, "diff", "probe")
+		return strings.Contains(out, "A /changed")
+	})
+	tarball := t.TempDir() + "/probe.tar"
+	mustDocker(t, cli, m.addr, "export", "-o", tarball, "probe")
+	if out, err := exec.Command("tar", "-tf", tarball).Output(); err != nil || !strings.Contains(string(out), "changed") {
+		t.Fatalf("the export holds %q (%v)", out, err)
+	}
+	node := nodeOf(t, cli, m.addr, "probe")
+	want := "127.0.0.1" + strings.TrimPrefix(node, "node-") + ":8099"
+	if out := mustDocker(t, cli, m.addr, "port", "probe", "80"); out != want {
+		t.Fatalf("docker port printed %q, want %q (the node's own address)", out, want)
 	}
 	wipeEngines(t)
 }

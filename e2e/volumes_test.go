@@ -162,3 +162,46 @@ func volumeNodes(t *testing.T, name string) []string {
 	}
 	return on
 }
+
+// A container mounting a node-local named volume is created on that
+// volume's node; one naming node/volume goes to that node, where the engine
+// makes the volume. (Beside the compose test, which relies on it; its place
+// is volumes_test.go.)
+func TestVolumePlacesItsContainers(t *testing.T) {
+	m := startManager(t)
+	m.waitHealthy(t, 3)
+	wipeEngines(t)
+	wipeNetworksAndVolumes(t)
+	t.Cleanup(func() {
+		wipeEngines(t)
+		wipeNetworksAndVolumes(t)
+	})
+	cli := clis(t)[0]
+	nodeOf := func(ctr string) string { return mustDocker(t, cli, m.addr, "inspect", "-f", "{{.Node.Name}}", ctr) }
+
+	// On node-3: spread alone would put the first container on node-1.
+	mustDocker(t, cli, m.addr, "volume", "create", "node-3/depvol")
+	mustDocker(t, cli, m.addr, "run", "-d", "-v", "depvol:/data", "--name", "alpha", "busybox", "sleep", "300")
+	if got := nodeOf("alpha"); got != "node-3" {
+		t.Fatalf("a container mounting depvol went to %s, want node-3", got)
+	}
+	mustDocker(t, cli, m.addr, "run", "-d", "--mount", "type=volume,source=depvol,target=/data", "--name", "beta", "busybox", "sleep", "300")
+	if got := nodeOf("beta"); got != "node-3" {
+		t.Fatalf("a container mounting depvol with --mount went to %s, want node-3", got)
+	}
+
+	mustDocker(t, cli, m.addr, "run", "-d", "-v", "node-2/fresh:/data", "--name", "gamma", "busybox", "sleep", "300")
+	if got := nodeOf("gamma"); got != "node-2" {
+		t.Fatalf("a container mounting node-2/fresh went to %s", got)
+	}
+	if on := volumeNodes(t, "fresh"); !slices.Equal(on, []string{"node-2"}) {
+		t.Fatalf("the engine made fresh on %v, want node-2", on)
+	}
+
+	mustDocker(t, cli, m.addr, "network", "create", "node-1/apart")
+	_, err := docker(t, cli, m.addr, "run", "-d", "--net", "apart", "-v", "depvol:/data", "busybox", "sleep", "300")
+	if err == nil || !strings.Contains(err.Error(), "unable to find a node that satisfies the following conditions") ||
+		!strings.Contains(err.Error(), "--volume=depvol:/data") {
+		t.Fatalf("a volume on node-3 and a network on node-1: %v", err)
+	}
+}

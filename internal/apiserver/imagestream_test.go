@@ -56,6 +56,9 @@ func (f *recordingEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/containers/json", "/images/json", "/networks":
 		fmt.Fprint(w, `[]`)
 		return
+	case "/volumes":
+		fmt.Fprint(w, `{"Volumes":[]}`)
+		return
 	case "/events":
 		<-r.Context().Done()
 		return

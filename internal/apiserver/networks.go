@@ -265,24 +265,34 @@ func (s *Server) createNetworkOn(ctx context.Context, e *engine.Engine, req *net
 
 // createLocalNetwork creates the network on the chosen node, unless a node
 // already holds one of that name: the manager answers as one engine would.
+// A docker-compose project's networks go where its networks and volumes are
+// (projectEngines).
 func (s *Server) createLocalNetwork(ctx context.Context, req *network.CreateRequest) (network.CreateResponse, error) {
 	engines := s.opts.Pool.Healthy()
 	lists, errs := onEachEngine(ctx, engines, func(ctx context.Context, e *engine.Engine) ([]network.Summary, error) {
 		return e.Client.NetworkList(ctx, network.ListOptions{})
 	})
-	held := make([]int, len(engines))
+	held := make(map[*engine.Engine]int, len(engines))
 	for i, err := range errs {
 		if err != nil {
 			return network.CreateResponse{}, fmt.Errorf("list networks on %s: %w", nodeNameOf(engines[i]), err)
 		}
-		held[i] = len(lists[i])
+		held[engines[i]] = len(lists[i])
 		for _, n := range lists[i] {
 			if n.Name == req.Name {
 				return network.CreateResponse{}, errConflict("network with name %s already exists on %s", req.Name, nodeNameOf(engines[i]))
 			}
 		}
 	}
-	e, err := s.chooseNode(engines, held, req.Labels)
+	candidates, err := projectEngines(ctx, engines, req.Labels)
+	if err != nil {
+		return network.CreateResponse{}, err
+	}
+	counts := make([]int, len(candidates))
+	for i, e := range candidates {
+		counts[i] = held[e]
+	}
+	e, err := s.chooseNode(candidates, counts, req.Labels)
 	if err != nil {
 		return network.CreateResponse{}, err
 	}

@@ -6,6 +6,8 @@ import (
 	"net/http"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/gin-gonic/gin"
 
@@ -17,7 +19,8 @@ import (
 // volume however many engines see it. A new volume is created on one node:
 // the one its name names (node-2/data), else the one already holding a
 // volume of that name (a create is idempotent), else the one of the nodes
-// meeting its constraint label with the fewest volumes.
+// meeting its constraint label with the fewest volumes; a docker-compose
+// project's volumes go where its networks and volumes are (projectEngines).
 
 func (s *Server) volumeRoutes(r *gin.Engine) {
 	r.GET("/volumes", s.listVolumes)
@@ -195,6 +198,45 @@ func (s *Server) createVolume(c *gin.Context) {
 	writeJSON(c, http.StatusCreated, v)
 }
 
+// composeProjectLabel marks what docker-compose makes for a project.
+const composeProjectLabel = "com.docker.compose.project"
+
+// projectEngines keeps, of engines, those that hold a network or a volume of
+// the docker-compose project a new network or volume is labelled with: a
+// project's containers join its default network and mount its volumes, and
+// placement puts a container with its node-local networks and volumes, so
+// they must all be on one node. Compose makes the networks first, then the
+// volumes, then the containers. engines is returned as it is for an object
+// of no project, or of a project with nothing on any engine yet.
+func projectEngines(ctx context.Context, engines []*engine.Engine, labels map[string]string) ([]*engine.Engine, error) {
+	project, ok := labels[composeProjectLabel]
+	if !ok {
+		return engines, nil
+	}
+	args := filters.NewArgs(filters.Arg("label", composeProjectLabel+"="+project))
+	holds, errs := onEachEngine(ctx, engines, func(ctx context.Context, e *engine.Engine) (bool, error) {
+		nets, err := e.Client.NetworkList(ctx, network.ListOptions{Filters: args})
+		if err != nil || len(nets) > 0 {
+			return len(nets) > 0, err
+		}
+		vols, err := e.Client.VolumeList(ctx, volume.ListOptions{Filters: args})
+		return len(vols.Volumes) > 0, err
+	})
+	var kept []*engine.Engine
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("list project %s on %s: %w", project, nodeNameOf(engines[i]), err)
+		}
+		if holds[i] {
+			kept = append(kept, engines[i])
+		}
+	}
+	if len(kept) == 0 {
+		return engines, nil
+	}
+	return kept, nil
+}
+
 // volumeNode chooses the node of a new volume, taking a node prefix off its
 // name.
 func (s *Server) volumeNode(ctx context.Context, req *volume.CreateOptions) (*engine.Engine, error) {
@@ -215,7 +257,10 @@ func (s *Server) volumeNode(ctx context.Context, req *volume.CreateOptions) (*en
 			return nil, err
 		}
 	}
-	engines := s.opts.Pool.Healthy()
+	engines, err := projectEngines(ctx, s.opts.Pool.Healthy(), req.Labels)
+	if err != nil {
+		return nil, err
+	}
 	lists, errs := onEachEngine(ctx, engines, func(ctx context.Context, e *engine.Engine) (volume.ListResponse, error) {
 		return e.Client.VolumeList(ctx, volume.ListOptions{})
 	})

@@ -15,6 +15,7 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/system"
+	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 	"github.com/docker/go-connections/nat"
 	"go.uber.org/zap"
@@ -47,6 +48,7 @@ type State struct {
 	Containers []Container
 	Images     []image.Summary
 	Networks   []network.Summary
+	Volumes    []*volume.Volume
 	UpdatedAt  time.Time
 	// Seen is how many changes the engine had reported when this state was
 	// read: a state is fresh while no change came after.
@@ -224,6 +226,11 @@ func (e *Engine) read(ctx context.Context) (*State, error) {
 	g.Go(func() (err error) {
 		s.Networks, err = e.Client.NetworkList(gctx, network.ListOptions{})
 		return wrap("list networks", err)
+	})
+	g.Go(func() error {
+		list, err := e.Client.VolumeList(gctx, volume.ListOptions{})
+		s.Volumes = list.Volumes
+		return wrap("list volumes", err)
 	})
 	if err := g.Wait(); err != nil {
 		return nil, err

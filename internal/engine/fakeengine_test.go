@@ -84,6 +84,8 @@ func (f *fakeEngine) serve(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusOK, f.images)
 	case path == "/networks":
 		reply(w, http.StatusOK, []any{})
+	case path == "/volumes":
+		reply(w, http.StatusOK, map[string]any{"Volumes": []any{}})
 	case path == "/events":
 		f.mu.Unlock()
 		f.streamEvents(w, r)

@@ -6,8 +6,16 @@ import "strings"
 // depends on: --volumes-from (HostConfig.VolumesFrom, "name[:ro|:rw]"), --link
 // (HostConfig.Links, "name:alias") and --net=container:name; and every
 // user-defined network it joins (--net=name or node/name, and the networks
-// of NetworkingConfig). Dependencies on different nodes therefore leave no
-// node at all.
+// of NetworkingConfig); and every node-local named volume it mounts (-v
+// name:/path, --mount type=volume,source=name) that some node holds.
+// Dependencies on different nodes therefore leave no node at all.
+//
+// A volume no node holds pins nothing: the engine creates it on first use.
+// Whether one is held anywhere is a question about all the nodes, not one,
+// so Place answers it once per call, before the filters run, by dropping
+// from the request the volumes no node holds (Request.withVolumesHeld); the
+// filter then checks the rest node by node. A node/name volume pins its
+// node whether or not the volume exists yet.
 //
 // A dependency is found by container name, full ID, or an ID prefix of at
 // least 12 characters (the short ID docker prints).
@@ -21,6 +29,8 @@ const (
 	reasonVolumesFrom = "--volumes-from=%s"
 	reasonLink        = "--link=%s"
 	reasonNet         = "--net=%s"
+	reasonVolume      = "--volume=%s"                             // the bind as written
+	reasonMount       = "--mount=type=volume,source=%s,target=%s" // source and target
 )
 
 func (dependencyFilter) Name() string { return "dependency" }
@@ -35,7 +45,23 @@ func (dependencyFilter) Check(r *Request, n *Node) (bool, string) {
 			return false, d.reason
 		}
 	}
+	for i := range r.volumes {
+		v := &r.volumes[i]
+		if v.node != "" && v.node != n.Name || v.node == "" && !hasVolume(n, v.name) {
+			return false, v.reason
+		}
+	}
 	return true, ""
+}
+
+// hasVolume finds a node-local volume by name.
+func hasVolume(n *Node, name string) bool {
+	for _, v := range n.Volumes {
+		if v.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // hasNetwork finds a network by name, full ID, or an ID prefix of at least

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/network"
 )
 
@@ -116,6 +117,104 @@ func TestNetworkDependency(t *testing.T) {
 			ok, reason := dependencyFilter{}.Check(r, tt.node)
 			if ok != tt.ok || (!ok && reason != tt.reason) {
 				t.Errorf("Check = %v, %q; want %v, %q", ok, reason, tt.ok, tt.reason)
+			}
+		})
+	}
+}
+
+// A container mounting a named volume goes to a node holding it: a bind
+// or a mount, named plainly or as node/name.
+func TestVolumeDependency(t *testing.T) {
+	withV1 := node(func(n *Node) { n.Name = "node-2"; n.Volumes = []Volume{{Name: "v1"}} })
+	withBoth := node(func(n *Node) { n.Name = "node-2"; n.Volumes = []Volume{{Name: "v1"}, {Name: "v2"}} })
+	without := node(func(n *Node) { n.Name = "node-1"; n.Volumes = []Volume{{Name: "other"}} })
+	mnt := func(src string) []mount.Mount {
+		return []mount.Mount{{Type: mount.TypeVolume, Source: src, Target: "/data"}}
+	}
+
+	tests := []struct {
+		name   string
+		hc     container.HostConfig
+		node   *Node
+		ok     bool
+		reason string
+	}{
+		{name: "bind, held", hc: container.HostConfig{Binds: []string{"v1:/data"}}, node: withV1, ok: true},
+		{name: "bind, elsewhere", hc: container.HostConfig{Binds: []string{"v1:/data:ro"}}, node: without, reason: "--volume=v1:/data:ro"},
+		{name: "mount, held", hc: container.HostConfig{Mounts: mnt("v1")}, node: withV1, ok: true},
+		{name: "mount, elsewhere", hc: container.HostConfig{Mounts: mnt("v1")}, node: without, reason: "--mount=type=volume,source=v1,target=/data"},
+		{name: "node/name on its node", hc: container.HostConfig{Binds: []string{"node-2/v1:/data"}}, node: withV1, ok: true},
+		{name: "node/name not yet made", hc: container.HostConfig{Binds: []string{"node-2/new:/data"}}, node: withV1, ok: true},
+		{name: "node/name on another node", hc: container.HostConfig{Binds: []string{"node-2/v1:/data"}}, node: without, reason: "--volume=node-2/v1:/data"},
+		{name: "every volume held", hc: container.HostConfig{Binds: []string{"v1:/a", "v2:/b"}}, node: withBoth, ok: true},
+		{name: "one missing", hc: container.HostConfig{Binds: []string{"v1:/a", "v2:/b"}}, node: withV1, reason: "--volume=v2:/b"},
+		{name: "host paths need nothing", hc: container.HostConfig{Binds: []string{"/srv:/data"}}, node: without, ok: true},
+		{name: "another driver needs nothing", hc: container.HostConfig{VolumeDriver: "nfs", Binds: []string{"v1:/data"}}, node: without, ok: true},
+		{name: "containers first", hc: container.HostConfig{Links: []string{"db:db"}, Binds: []string{"v1:/a"}}, node: without, reason: "--link=db:db"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := NewRequest("x", nil, &tt.hc, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ok, reason := dependencyFilter{}.Check(r, tt.node)
+			if ok != tt.ok || (!ok && reason != tt.reason) {
+				t.Errorf("Check = %v, %q; want %v, %q", ok, reason, tt.ok, tt.reason)
+			}
+		})
+	}
+}
+
+// Place drops the volumes no node holds before filtering, so a volume the
+// engine will create pins nothing, while one held somewhere pins its node.
+func TestVolumeDependencyPlace(t *testing.T) {
+	s := mustScheduler(t, nil, "", Options{})
+	holding := func(volumes map[int][]string) []*Node {
+		nodes := cluster(3)
+		for i, names := range volumes {
+			for _, name := range names {
+				nodes[i].Volumes = append(nodes[i].Volumes, Volume{Name: name})
+			}
+		}
+		return nodes
+	}
+	tests := []struct {
+		name  string
+		binds []string
+		env   []string
+		nodes []*Node
+		want  string // the node's name, or the error
+	}{
+		{name: "held nowhere: spread decides", binds: []string{"new:/data"}, nodes: holding(nil), want: "node-1"},
+		{name: "held on node-3", binds: []string{"v1:/data"}, nodes: holding(map[int][]string{2: {"v1"}}), want: "node-3"},
+		{name: "one held, one new", binds: []string{"new:/a", "v1:/b"}, nodes: holding(map[int][]string{1: {"v1"}}), want: "node-2"},
+		{name: "held apart", binds: []string{"v1:/a", "v2:/b"}, nodes: holding(map[int][]string{0: {"v1"}, 2: {"v2"}}),
+			want: "unable to find a node that satisfies the following conditions [--volume=v2:/b --volume=v1:/a]"}, // as first seen: node-1 lacks v2
+		{name: "held on an unhealthy node only", binds: []string{"v1:/data"},
+			nodes: func() []*Node { n := holding(map[int][]string{0: {"v1"}}); n[0].Healthy = false; return n }(),
+			want:  "unable to find a node that satisfies the following conditions [--volume=v1:/data]"},
+		{name: "node/name not yet made", binds: []string{"node-2/new:/data"}, nodes: holding(nil), want: "node-2"},
+		{name: "soft expression dropped, volume kept", binds: []string{"new:/a", "v1:/b"}, env: []string{"constraint:node==~node-1"},
+			nodes: holding(map[int][]string{2: {"v1"}}), want: "node-3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := NewRequest("x", &container.Config{Env: tt.env}, &container.HostConfig{Binds: tt.binds}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if d, err := s.Place(r, tt.nodes); err != nil {
+				got = err.Error()
+			} else {
+				got = d.Node.Name
+			}
+			if got != tt.want {
+				t.Errorf("Place = %q, want %q", got, tt.want)
+			}
+			if len(r.volumes) != len(tt.binds) {
+				t.Errorf("Place changed the request: %d volumes left of %d", len(r.volumes), len(tt.binds))
 			}
 		})
 	}

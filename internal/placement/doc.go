@@ -18,6 +18,22 @@
 // Default filters, in order: health, port, containerslots, dependency,
 // affinity, constraint. Strategies: spread (default), binpack, random.
 //
+// # Dependencies
+//
+// The dependency filter keeps a container with what it depends on: the
+// containers of --volumes-from, --link and --net=container:; the
+// user-defined networks it joins, which live on the nodes holding them
+// (node-local ones on one node); and the node-local named volumes it mounts
+// (Binds "name:/path[:opts]", Mounts of type volume). A node/name reference
+// names the node. A volume is a softer dependency: one that no node holds
+// yet pins nothing, since the engine creates it on first use. That is a
+// question about every node, so Place settles it in a pre-pass, once per
+// call: it drops from the request the volumes no node of the snapshot holds
+// (healthy or not: a volume on a failed node is still that volume), and the
+// filter checks the rest node by node as usual. The caller counts a volume
+// held by a node when a container placed there but not yet created mounts
+// it (NamedVolumes), so that two such containers placed back to back meet.
+//
 // Reservations of containers whose placement is decided but not yet reported by
 // an engine are the caller's to include in the snapshots, so that containers
 // placed in quick succession spread out. A snapshot may be sealed (Node.Seal)

@@ -22,6 +22,7 @@ type Node struct {
 	Containers []Container
 	Images     []Image
 	Networks   []Network
+	Volumes    []Volume // node-local volumes only
 
 	sealed *nodeSummary // set by Seal
 }
@@ -64,6 +65,12 @@ type Network struct {
 	// Local is true for a node-local network (scope local): a container on
 	// it must run on that node.
 	Local bool
+}
+
+// Volume is a node-local volume (driver local) a node holds: a container
+// mounting it by name must run on that node.
+type Volume struct {
+	Name string
 }
 
 // Image is an image present on a node.

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/network"
 )
 
@@ -40,6 +41,7 @@ type Request struct {
 	constraints []expr
 	affinities  []expr
 	deps        []dependency
+	volumes     []volumeWant
 	ports       []portWant
 	hard        *Request // the same request without soft expressions; nil when it has none
 }
@@ -52,6 +54,13 @@ type dependency struct {
 	// node a node/name reference names.
 	network bool
 	node    string
+}
+
+// volumeWant is a node-local named volume the request mounts.
+type volumeWant struct {
+	name   string // as the engine names it
+	node   string // the node a node/name reference names; "" for none
+	reason string // the option as written, e.g. "--volume=v1:/data"
 }
 
 // portWant is a host port the request needs free on the node.
@@ -89,6 +98,7 @@ func NewRequest(name string, cfg *container.Config, hc *container.HostConfig, nc
 	if r.deps, err = parseDependencies(hc, nc); err != nil {
 		return nil, err
 	}
+	r.volumes = parseVolumes(hc)
 	if r.ports, err = parsePorts(cfg, hc); err != nil {
 		return nil, err
 	}
@@ -210,6 +220,87 @@ func parseDependencies(hc *container.HostConfig, nc *network.NetworkingConfig) (
 		deps = append(deps, d)
 	}
 	return deps, nil
+}
+
+// parseVolumes lists the named volumes of the local driver the request
+// mounts: the Binds "name:/path[:opts]" (a source not starting with "/";
+// "/path" alone or "/host:/path" are no volumes), and the Mounts of type
+// volume with a Source. A name may be node/name. Volumes of another driver
+// (HostConfig.VolumeDriver for binds, the mount's driver config) are not
+// node-local and need nothing.
+func parseVolumes(hc *container.HostConfig) []volumeWant {
+	var wants []volumeWant
+	add := func(src, reason string) {
+		w := volumeWant{name: src, reason: reason}
+		if node, name, ok := strings.Cut(src, "/"); ok {
+			w.node, w.name = node, name
+		}
+		if w.name != "" {
+			wants = append(wants, w)
+		}
+	}
+	if isLocalDriver(hc.VolumeDriver) {
+		for _, b := range hc.Binds {
+			if src, _, ok := strings.Cut(b, ":"); ok && src != "" && !strings.HasPrefix(src, "/") {
+				add(src, fmt.Sprintf(reasonVolume, b))
+			}
+		}
+	}
+	for _, m := range hc.Mounts {
+		if m.Type != mount.TypeVolume || m.Source == "" || strings.HasPrefix(m.Source, "/") {
+			continue
+		}
+		if m.VolumeOptions != nil && m.VolumeOptions.DriverConfig != nil && !isLocalDriver(m.VolumeOptions.DriverConfig.Name) {
+			continue
+		}
+		add(m.Source, fmt.Sprintf(reasonMount, m.Source, m.Target))
+	}
+	return wants
+}
+
+func isLocalDriver(name string) bool { return name == "" || name == "local" }
+
+// NamedVolumes lists the node-local named volumes hc mounts (see
+// parseVolumes), as the engine names them: a node/ prefix is taken off.
+// The engine creates those it lacks when it creates the container, so a
+// container placed but not yet created holds them already.
+func NamedVolumes(hc *container.HostConfig) []string {
+	if hc == nil {
+		return nil
+	}
+	wants := parseVolumes(hc)
+	names := make([]string, len(wants))
+	for i, w := range wants {
+		names[i] = w.name
+	}
+	return names
+}
+
+// withVolumesHeld returns r without the volumes no node holds: the engine
+// creates a volume on first use, so one that exists nowhere pins nothing.
+// A node/name volume names its node, and stays. r itself is returned when
+// nothing is dropped, so requests without volumes cost one length check.
+func (r *Request) withVolumesHeld(nodes []*Node) *Request {
+	if len(r.volumes) == 0 {
+		return r
+	}
+	kept := make([]volumeWant, 0, len(r.volumes))
+	for _, w := range r.volumes {
+		if w.node != "" || slices.ContainsFunc(nodes, func(n *Node) bool { return n != nil && hasVolume(n, w.name) }) {
+			kept = append(kept, w)
+		}
+	}
+	if len(kept) == len(r.volumes) {
+		return r
+	}
+	out := *r
+	out.volumes = kept
+	if r.hard != nil {
+		hard := *r.hard
+		hard.volumes = kept
+		out.hard = &hard
+	}
+	return &out
 }
 
 // parsePorts lists the host ports the request needs: in host network mode its

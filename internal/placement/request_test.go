@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/go-connections/nat"
 )
 
@@ -185,5 +186,42 @@ func TestPlaceParsesLiteralRequest(t *testing.T) {
 	}
 	if _, err := s.Place(nil, nodes); !errors.Is(err, ErrInvalidRequest) {
 		t.Errorf("Place(nil) error = %v, want ErrInvalidRequest", err)
+	}
+}
+
+// Named volumes of the local driver are read from Binds and Mounts; bind
+// mounts of host paths, anonymous volumes and other drivers' volumes are not.
+func TestNamedVolumes(t *testing.T) {
+	vol := func(src, dst string) mount.Mount {
+		return mount.Mount{Type: mount.TypeVolume, Source: src, Target: dst}
+	}
+	tests := []struct {
+		name string
+		hc   *container.HostConfig
+		want []string
+	}{
+		{"none", &container.HostConfig{}, nil},
+		{"nil host config", nil, nil},
+		{"bind of a named volume", &container.HostConfig{Binds: []string{"v1:/data"}}, []string{"v1"}},
+		{"with options", &container.HostConfig{Binds: []string{"v1:/data:ro,z"}}, []string{"v1"}},
+		{"node/name", &container.HostConfig{Binds: []string{"node-2/v1:/data"}}, []string{"v1"}},
+		{"host path", &container.HostConfig{Binds: []string{"/srv:/data"}}, nil},
+		{"no target", &container.HostConfig{Binds: []string{"v1"}}, nil},
+		{"another driver", &container.HostConfig{VolumeDriver: "nfs", Binds: []string{"v1:/data"}}, nil},
+		{"the local driver named", &container.HostConfig{VolumeDriver: "local", Binds: []string{"v1:/data"}}, []string{"v1"}},
+		{"mount", &container.HostConfig{Mounts: []mount.Mount{vol("v2", "/data")}}, []string{"v2"}},
+		{"anonymous mount", &container.HostConfig{Mounts: []mount.Mount{vol("", "/data")}}, nil},
+		{"bind mount", &container.HostConfig{Mounts: []mount.Mount{{Type: mount.TypeBind, Source: "/srv", Target: "/data"}}}, nil},
+		{"tmpfs mount", &container.HostConfig{Mounts: []mount.Mount{{Type: mount.TypeTmpfs, Target: "/data"}}}, nil},
+		{"mount of another driver", &container.HostConfig{Mounts: []mount.Mount{{Type: mount.TypeVolume, Source: "v2", Target: "/d",
+			VolumeOptions: &mount.VolumeOptions{DriverConfig: &mount.Driver{Name: "nfs"}}}}}, nil},
+		{"both, in order", &container.HostConfig{Binds: []string{"/srv:/srv", "v1:/a"}, Mounts: []mount.Mount{vol("node-1/v2", "/b")}}, []string{"v1", "v2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := NamedVolumes(tt.hc); !slices.Equal(got, tt.want) {
+				t.Errorf("NamedVolumes = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -96,7 +96,10 @@ func (s *Scheduler) Strategy() string { return s.strategy.Name() }
 // Every node goes once through the filters, in order, stopping at the first
 // that refuses it; the strategy scores the survivors and the highest score
 // wins (ties: the earlier node). If the request has soft expressions and no
-// node is chosen, the pass is made again without them.
+// node is chosen, the pass is made again without them. Before the first
+// pass, the named volumes of r that no node holds are dropped from it (the
+// engine will create them): the only question a filter cannot answer one
+// node at a time.
 //
 // Errors: ErrNoHealthyNode when no node is healthy (or there is none),
 // *UnsatisfiedError when the filters leave no node, ErrNoResources when nodes
@@ -107,6 +110,7 @@ func (s *Scheduler) Place(r *Request, nodes []*Node) (Decision, error) {
 	if err != nil {
 		return Decision{}, err
 	}
+	r = r.withVolumesHeld(nodes)
 	var d Decision
 	res := s.pass(r, nodes, &d.Diagnostics)
 	if res.best == nil && r.hard != nil {

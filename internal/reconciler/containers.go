@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/jsonmessage"
@@ -47,11 +49,20 @@ type containerReconciler struct {
 	// show yet (its watch trails the writes), so the next decision counts
 	// them. Guarded by placeMu.
 	decided map[string]store.Record
+
+	// carried remembers the generation this term carried out last for each
+	// container, until the mirror shows it: an engine event can requeue the
+	// container before the status write reaches the mirror, and an
+	// operation must not run twice (a second start revives a container that
+	// has already exited).
+	carriedMu sync.Mutex
+	carried   map[string]int64
 }
 
 func (r *containerReconciler) Reconcile(ctx context.Context, id string) (Result, error) {
 	rec, ok := r.mirror.Get(id)
 	if !ok {
+		r.forgetCarried(id)
 		return Result{}, r.removeEverywhere(ctx, id)
 	}
 	st := rec.Status
@@ -61,8 +72,12 @@ func (r *containerReconciler) Reconcile(ctx context.Context, id string) (Result,
 	case st.Phase == store.PhaseScheduled:
 		return r.create(ctx, rec)
 	case st.Phase == store.PhaseCreated && st.ObservedGeneration < rec.Container.Generation:
+		if r.carriedOut(rec.Container.ID, rec.Container.Generation) {
+			return Result{}, nil // done; the mirror's update requeues it
+		}
 		return r.carryOut(ctx, rec)
 	case st.Phase == store.PhaseCreated:
+		r.forgetCarried(rec.Container.ID)
 		return r.observe(ctx, rec)
 	case st.Phase == store.PhaseFailed:
 		if age := time.Since(st.UpdatedAt); age < failedRecordTTL {
@@ -97,6 +112,26 @@ func (r *containerReconciler) place(ctx context.Context, rec store.Record) (Resu
 	r.lg.Debug("placed", zap.String("container", c.ID), zap.String("node", decision.Node.Name))
 	rec.Status = &st
 	return r.create(ctx, rec)
+}
+
+// carriedOut reports whether this term already carried out generation gen
+// of the container, and forgets what the mirror has caught up with.
+func (r *containerReconciler) carriedOut(id string, gen int64) bool {
+	r.carriedMu.Lock()
+	defer r.carriedMu.Unlock()
+	return r.carried[id] >= gen
+}
+
+func (r *containerReconciler) markCarried(id string, gen int64) {
+	r.carriedMu.Lock()
+	defer r.carriedMu.Unlock()
+	r.carried[id] = gen
+}
+
+func (r *containerReconciler) forgetCarried(id string) {
+	r.carriedMu.Lock()
+	defer r.carriedMu.Unlock()
+	delete(r.carried, id)
 }
 
 // recordsWithDecided is the mirror's records plus the placements decided
@@ -166,6 +201,7 @@ func (r *containerReconciler) createOn(ctx context.Context, e *engine.Engine, c 
 	cfg.Labels[ClusterLabel] = r.cluster
 	cfg.Labels[EpochLabel] = strconv.FormatInt(r.fence.Epoch(), 10)
 	hc, nc := engineNetworks(c.HostConfig, c.NetworkingConfig)
+	hc = engineVolumes(hc)
 	resp, err := e.Client.ContainerCreate(ctx, &cfg, hc, nc, nil, c.Name)
 	if cerrdefs.IsNotFound(err) && !hasImage(ctx, e, cfg.Image) {
 		// As classic Swarm did, the node pulls what it lacks. When the pull
@@ -186,6 +222,44 @@ func (r *containerReconciler) createOn(ctx context.Context, e *engine.Engine, c 
 	}
 	r.lg.Info("container created", zap.String("container", c.ID), zap.String("node", e.State().Info.Name), zap.String("engineId", resp.ID))
 	return resp.ID, nil
+}
+
+// engineVolumes names volumes as the engine knows them: the cluster's
+// node/name, in a bind (node/name:/path[:opts]) or a volume mount's source,
+// is name on that node (placement put the container there). Host paths
+// start with "/" and are left alone.
+func engineVolumes(hc *container.HostConfig) *container.HostConfig {
+	if hc == nil || len(hc.Binds) == 0 && len(hc.Mounts) == 0 {
+		return hc
+	}
+	local := func(src string) string {
+		if strings.HasPrefix(src, "/") {
+			return src
+		}
+		if _, name, ok := strings.Cut(src, "/"); ok {
+			return name
+		}
+		return src
+	}
+	h := *hc
+	if len(hc.Binds) > 0 {
+		h.Binds = make([]string, len(hc.Binds))
+		for i, b := range hc.Binds {
+			if src, rest, ok := strings.Cut(b, ":"); ok {
+				b = local(src) + ":" + rest
+			}
+			h.Binds[i] = b
+		}
+	}
+	if len(hc.Mounts) > 0 {
+		h.Mounts = slices.Clone(hc.Mounts)
+		for i := range h.Mounts {
+			if h.Mounts[i].Type == mount.TypeVolume {
+				h.Mounts[i].Source = local(h.Mounts[i].Source)
+			}
+		}
+	}
+	return &h
 }
 
 // engineNetworks names networks as the engine knows them: the cluster's

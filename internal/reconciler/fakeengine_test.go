@@ -12,6 +12,7 @@ import (
 	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/system"
+	"github.com/docker/docker/api/types/volume"
 )
 
 // fakeEngine answers the endpoints an engine refresh reads, as a Docker
@@ -25,6 +26,7 @@ type fakeEngine struct {
 	info       system.Info
 	containers []container.Summary
 	inspects   map[string]container.InspectResponse
+	volumes    []*volume.Volume
 }
 
 var versionPrefix = regexp.MustCompile(`^/v[0-9]+\.[0-9]+`)
@@ -75,6 +77,8 @@ func (f *fakeEngine) serve(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusOK, f.containers)
 	case path == "/images/json", path == "/networks":
 		reply(w, http.StatusOK, []any{})
+	case path == "/volumes":
+		reply(w, http.StatusOK, volume.ListResponse{Volumes: f.volumes})
 	case strings.HasPrefix(path, "/containers/") && strings.HasSuffix(path, "/json"):
 		id := strings.TrimSuffix(strings.TrimPrefix(path, "/containers/"), "/json")
 		if inspect, ok := f.inspects[id]; ok {

@@ -111,6 +111,7 @@ func (l *Leader) lead(ctx context.Context, fence store.Fence) {
 		lg: l.lg, store: l.opts.Store, mirror: mirror, pool: l.opts.Pool,
 		sched: l.opts.Scheduler, fence: fence, cluster: cluster,
 		decided: map[string]store.Record{},
+		carried: map[string]int64{},
 	}
 	go mirror.Run(ctx)
 	select {

@@ -44,12 +44,19 @@ func (r *containerReconciler) carryOut(ctx context.Context, rec store.Record) (R
 	e.Kick()
 	if op.Kind == store.OpRemove && st.OpFailure == nil {
 		r.lg.Info("container removed", zap.String("container", c.ID), zap.String("node", e.Addr))
-		return Result{}, r.store.DeleteRecord(ctx, r.fence, c.ID, rec.StatusRev)
+		if err := r.store.DeleteRecord(ctx, r.fence, c.ID, rec.StatusRev); err != nil {
+			return Result{}, err
+		}
+		r.markCarried(c.ID, c.Generation)
+		return Result{}, nil
 	}
 	st.ObservedGeneration, st.Epoch = c.Generation, r.fence.Epoch()
 	err = r.store.SetStatus(ctx, r.fence, c.ID, rec.SpecRev, st)
 	if errors.Is(err, store.ErrConflict) {
 		return Result{}, nil // a newer operation came in: its change requeues the container
+	}
+	if err == nil {
+		r.markCarried(c.ID, c.Generation)
 	}
 	return Result{}, err
 }

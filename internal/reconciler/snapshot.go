@@ -23,7 +23,9 @@ const (
 
 // snapshots turns the engines' states into placement nodes. Containers whose
 // placement is decided but which their engine does not report yet are added
-// from their desired records, so back-to-back placements see each other.
+// from their desired records, with the named volumes they mount, so
+// back-to-back placements see each other. Volumes of scope local are the
+// node's; the others pin nothing.
 func snapshots(engines []*engine.Engine, records []store.Record) []*placement.Node {
 	pending := map[string][]*store.Container{}
 	counted := map[string]bool{}
@@ -50,9 +52,18 @@ func snapshots(engines []*engine.Engine, records []store.Record) []*placement.No
 			reported[c.Labels[SwarmIDLabel]] = true
 			n.Containers = append(n.Containers, fromEngine(c))
 		}
+		for _, v := range s.Volumes {
+			if v != nil && v.Scope == "local" {
+				n.Volumes = append(n.Volumes, placement.Volume{Name: v.Name})
+			}
+		}
 		for _, c := range pending[e.Addr] {
 			if !reported[c.ID] {
 				n.Containers = append(n.Containers, fromSpec(c))
+				// The engine makes the volumes it lacks with the container.
+				for _, name := range placement.NamedVolumes(c.HostConfig) {
+					n.Volumes = append(n.Volumes, placement.Volume{Name: name})
+				}
 			}
 		}
 		for _, img := range s.Images {

@@ -11,6 +11,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/system"
+	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/go-connections/nat"
 	"go.uber.org/zap/zaptest"
 
@@ -275,5 +276,38 @@ func TestEngineEventEnqueuesContainersOfThisCluster(t *testing.T) {
 	}
 	if key, _ := q.Get(); key != "s1" {
 		t.Errorf("queued %q, want s1", key)
+	}
+}
+
+// A node holds its engine's local volumes, and those that containers placed
+// there but not yet created will make; global volumes pin nothing.
+func TestSnapshotVolumes(t *testing.T) {
+	n1, n2 := newFakeEngine(t, "node-1"), newFakeEngine(t, "node-2")
+	n1.volumes = []*volume.Volume{
+		{Name: "data", Driver: "local", Scope: "local"},
+		{Name: "shared", Driver: "nfs", Scope: "global"},
+	}
+	p := runPool(t, n1.addr(), n2.addr())
+	mounting := func(id, node string, binds ...string) store.Record {
+		return store.Record{
+			Container: &store.Container{ID: id, Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{Binds: binds}},
+			Status:    &store.Status{Phase: store.PhaseScheduled, Node: node},
+		}
+	}
+	records := []store.Record{
+		mounting("decided", n2.addr(), "new:/a", "node-2/pinned:/b", "/srv:/srv"),
+		mounting("failed", n2.addr(), "gone:/a"),
+	}
+	records[1].Status.Phase = store.PhaseFailed
+
+	got := map[string][]string{}
+	for _, n := range snapshots(p.Engines(), records) {
+		for _, v := range n.Volumes {
+			got[n.Name] = append(got[n.Name], v.Name)
+		}
+	}
+	want := map[string][]string{"node-1": {"data"}, "node-2": {"new", "pinned"}}
+	if !maps.EqualFunc(got, want, slices.Equal[[]string]) {
+		t.Errorf("volumes by node = %v, want %v", got, want)
 	}
 }
