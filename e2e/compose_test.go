@@ -183,4 +183,3 @@ func aptInstall(t *testing.T, pkg string) {
 		t.Fatalf("install %s: %v: %s", pkg, err, out)
 	}
 }
-
