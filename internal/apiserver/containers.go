@@ -232,14 +232,15 @@ func (s *Server) reserveAndWrite(ctx context.Context, desired *store.Container) 
 			return 0, errNameInUse(desired.Name, holder)
 		}
 		// No healthy engine holds the name: the reservation is stale unless a
-		// create of that name is under way, or its container is on an engine
-		// that cannot answer now.
+		// create of that name is under way, or its container still exists
+		// (on an engine that cannot answer now, or under another name after
+		// a rename its engine refused).
 		_, st, err := s.opts.Store.Container(ctx, holder)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			err = s.opts.Store.ReleaseName(ctx, desired.Name, holder)
 		case err == nil && st != nil && st.Phase == store.PhaseFailed,
-			err == nil && st != nil && st.Phase == store.PhaseCreated && s.engineHealthy(st.Node):
+			err == nil && st != nil && st.Phase == store.PhaseCreated && s.goneFromEngine(ctx, st.Node, holder):
 			err = s.opts.Store.DeleteContainer(ctx, holder)
 		case err == nil:
 			return 0, errNameInUse(desired.Name, holder)
@@ -250,9 +251,17 @@ func (s *Server) reserveAndWrite(ctx context.Context, desired *store.Container) 
 	}
 }
 
-func (s *Server) engineHealthy(addr string) bool {
+// goneFromEngine reports whether the healthy engine at addr says it holds no
+// container with the swarm id; false when the engine cannot say.
+func (s *Server) goneFromEngine(ctx context.Context, addr, swarmID string) bool {
 	e, ok := s.opts.Pool.Get(addr)
-	return ok && e.State().Healthy
+	if !ok || !e.State().Healthy {
+		return false
+	}
+	list, err := e.Client.ContainerList(ctx, container.ListOptions{
+		All: true, Filters: filters.NewArgs(filters.Arg("label", swarmIDLabel+"="+swarmID)),
+	})
+	return err == nil && len(list) == 0
 }
 
 func errNameInUse(name, holder string) error {
