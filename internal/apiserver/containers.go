@@ -27,13 +27,6 @@ import (
 	"drover/internal/store"
 )
 
-// Labels Drover puts on the containers it creates: the swarm id ties one to
-// its desired record, the cluster label to the cluster that made it.
-const (
-	swarmIDLabel = "com.docker.swarm.id"
-	clusterLabel = "com.docker.swarm.drover.cluster"
-)
-
 // listContainers merges every healthy engine's containers, each name prefixed
 // with its node's.
 func (s *Server) listContainers(c *gin.Context) {
@@ -259,7 +252,7 @@ func (s *Server) goneFromEngine(ctx context.Context, addr, swarmID string) bool 
 		return false
 	}
 	list, err := e.Client.ContainerList(ctx, container.ListOptions{
-		All: true, Filters: filters.NewArgs(filters.Arg("label", swarmIDLabel+"="+swarmID)),
+		All: true, Filters: filters.NewArgs(filters.Arg("label", store.SwarmIDLabel+"="+swarmID)),
 	})
 	return err == nil && len(list) == 0
 }

@@ -97,12 +97,12 @@ func (s *Server) managedID(ctx context.Context, l *located) (string, error) {
 	if l.inspect.Config == nil {
 		return "", nil
 	}
-	id := l.inspect.Config.Labels[swarmIDLabel]
+	id := l.inspect.Config.Labels[store.SwarmIDLabel]
 	if id == "" {
 		return "", nil
 	}
 	cluster, err := s.clusterID(ctx)
-	if err != nil || l.inspect.Config.Labels[clusterLabel] != cluster {
+	if err != nil || l.inspect.Config.Labels[store.ClusterLabel] != cluster {
 		return "", err
 	}
 	if _, _, err := s.opts.Store.Container(ctx, id); errors.Is(err, store.ErrNotFound) {

@@ -197,9 +197,9 @@ func (r *containerReconciler) createOn(ctx context.Context, e *engine.Engine, c 
 	if cfg.Labels == nil {
 		cfg.Labels = map[string]string{}
 	}
-	cfg.Labels[SwarmIDLabel] = c.ID
-	cfg.Labels[ClusterLabel] = r.cluster
-	cfg.Labels[EpochLabel] = strconv.FormatInt(r.fence.Epoch(), 10)
+	cfg.Labels[store.SwarmIDLabel] = c.ID
+	cfg.Labels[store.ClusterLabel] = r.cluster
+	cfg.Labels[store.EpochLabel] = strconv.FormatInt(r.fence.Epoch(), 10)
 	hc, nc := engineNetworks(c.HostConfig, c.NetworkingConfig)
 	hc = engineVolumes(hc)
 	resp, err := e.Client.ContainerCreate(ctx, &cfg, hc, nc, nil, c.Name)
@@ -385,8 +385,8 @@ func (r *containerReconciler) listBySwarmID(ctx context.Context, e *engine.Engin
 	list, err := e.Client.ContainerList(ctx, container.ListOptions{
 		All: true,
 		Filters: filters.NewArgs(
-			filters.Arg("label", SwarmIDLabel+"="+id),
-			filters.Arg("label", ClusterLabel+"="+r.cluster),
+			filters.Arg("label", store.SwarmIDLabel+"="+id),
+			filters.Arg("label", store.ClusterLabel+"="+r.cluster),
 		),
 	})
 	if err != nil {

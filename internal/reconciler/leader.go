@@ -141,7 +141,7 @@ func (l *Leader) resync(ctx context.Context, q workqueue.TypedRateLimitingInterf
 		}
 		for _, e := range l.opts.Pool.Healthy() {
 			for _, c := range e.State().Containers {
-				if id := c.Labels[SwarmIDLabel]; id != "" && c.Labels[ClusterLabel] == cluster {
+				if id := c.Labels[store.SwarmIDLabel]; id != "" && c.Labels[store.ClusterLabel] == cluster {
 					if _, ok := mirror.Get(id); !ok {
 						q.Add(id)
 					}
@@ -155,10 +155,10 @@ func (l *Leader) resync(ctx context.Context, q workqueue.TypedRateLimitingInterf
 // engine reports on.
 func (l *Leader) engineEvent(_ *engine.Engine, m events.Message) {
 	t := l.term.Load()
-	if t == nil || m.Type != events.ContainerEventType || m.Actor.Attributes[ClusterLabel] != t.cluster {
+	if t == nil || m.Type != events.ContainerEventType || m.Actor.Attributes[store.ClusterLabel] != t.cluster {
 		return
 	}
-	if id := m.Actor.Attributes[SwarmIDLabel]; id != "" {
+	if id := m.Actor.Attributes[store.SwarmIDLabel]; id != "" {
 		t.queue.Add(id)
 	}
 }

@@ -12,15 +12,6 @@ import (
 	"drover/internal/store"
 )
 
-// Labels on every container Drover creates: its swarm id, which ties it to
-// its desired record; the cluster that made it, since several clusters may
-// share engines; and the leadership term that made it.
-const (
-	SwarmIDLabel = "com.docker.swarm.id"
-	ClusterLabel = "com.docker.swarm.drover.cluster"
-	EpochLabel   = "com.docker.swarm.drover.epoch"
-)
-
 // snapshots turns the engines' states into placement nodes. Containers whose
 // placement is decided but which their engine does not report yet are added
 // from their desired records, with the named volumes they mount, so
@@ -49,7 +40,7 @@ func snapshots(engines []*engine.Engine, records []store.Record) []*placement.No
 		reported := make(map[string]bool, len(s.Containers))
 		n.Containers = make([]placement.Container, 0, len(s.Containers)+len(pending[e.Addr]))
 		for _, c := range s.Containers {
-			reported[c.Labels[SwarmIDLabel]] = true
+			reported[c.Labels[store.SwarmIDLabel]] = true
 			n.Containers = append(n.Containers, fromEngine(c))
 		}
 		for _, v := range s.Volumes {

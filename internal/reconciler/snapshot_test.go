@@ -92,14 +92,14 @@ func sortedPorts(ps []placement.PortBinding) []placement.PortBinding {
 func TestFromEngine(t *testing.T) {
 	summary := container.Summary{
 		ID: "e1", Names: []string{"/web"}, Image: "nginx:1", ImageID: "sha256:abc",
-		Labels: map[string]string{SwarmIDLabel: "s1"}, State: container.StateRunning,
+		Labels: map[string]string{store.SwarmIDLabel: "s1"}, State: container.StateRunning,
 	}
 	summary.HostConfig.NetworkMode = "bridge"
 
 	t.Run("what the listing says", func(t *testing.T) {
 		got := fromEngine(engine.Container{Summary: summary})
 		if got.ID != "e1" || !slices.Equal(got.Names, []string{"web"}) || got.Image != "nginx:1" || got.ImageID != "sha256:abc" ||
-			got.Labels[SwarmIDLabel] != "s1" || !got.Running || got.NetworkMode != "bridge" {
+			got.Labels[store.SwarmIDLabel] != "s1" || !got.Running || got.NetworkMode != "bridge" {
 			t.Errorf("fromEngine = %+v", got)
 		}
 		if got.NanoCPUs != 0 || got.Memory != 0 || len(got.Ports) != 0 {
@@ -190,7 +190,7 @@ func runPool(t *testing.T, addrs ...string) *engine.Pool {
 func TestSnapshots(t *testing.T) {
 	n1, n2 := newFakeEngine(t, "node-1"), newFakeEngine(t, "node-2")
 	n1.addContainer(container.Summary{ID: "e-reported", Names: []string{"/web"}, State: container.StateRunning,
-		Labels: map[string]string{SwarmIDLabel: "reported"}},
+		Labels: map[string]string{store.SwarmIDLabel: "reported"}},
 		&container.HostConfig{Resources: container.Resources{Memory: 1 << 30}})
 	n1.addContainer(container.Summary{ID: "e-manual", Names: []string{"/made-by-hand"}, State: container.StateExited}, &container.HostConfig{})
 	p := runPool(t, n1.addr(), n2.addr())
@@ -256,16 +256,16 @@ func TestEngineEventEnqueuesContainersOfThisCluster(t *testing.T) {
 	event := func(typ events.Type, attrs map[string]string) events.Message {
 		return events.Message{Type: typ, Action: events.ActionDie, Actor: events.Actor{ID: "e1", Attributes: attrs}}
 	}
-	ours := map[string]string{SwarmIDLabel: "s1", ClusterLabel: "c1"}
+	ours := map[string]string{store.SwarmIDLabel: "s1", store.ClusterLabel: "c1"}
 
 	l.engineEvent(nil, event(events.ContainerEventType, ours)) // not leading: no queue to add to
 
 	q := newQueue(t, newLimiter())
 	l.term.Store(&term{queue: q, cluster: "c1"})
 	for _, m := range []events.Message{
-		event(events.ContainerEventType, map[string]string{SwarmIDLabel: "s2", ClusterLabel: "another"}),
+		event(events.ContainerEventType, map[string]string{store.SwarmIDLabel: "s2", store.ClusterLabel: "another"}),
 		event(events.ContainerEventType, map[string]string{"name": "made-by-hand"}),
-		event(events.ContainerEventType, map[string]string{ClusterLabel: "c1"}),
+		event(events.ContainerEventType, map[string]string{store.ClusterLabel: "c1"}),
 		event(events.NetworkEventType, ours),
 		event(events.ContainerEventType, ours),
 	} {

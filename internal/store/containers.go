@@ -14,6 +14,15 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
+// Labels on every container Drover creates: its swarm id, which ties it to
+// its desired record; the cluster that made it, since several clusters may
+// share engines; and the leadership term that made it.
+const (
+	SwarmIDLabel = "com.docker.swarm.id"
+	ClusterLabel = "com.docker.swarm.drover.cluster"
+	EpochLabel   = "com.docker.swarm.drover.epoch"
+)
+
 // Container is a desired container, as the API received it.
 type Container struct {
 	ID               string                    `json:"id"` // the swarm id, also the engine label com.docker.swarm.id
