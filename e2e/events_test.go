@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -163,4 +166,61 @@ func engineNamed(t *testing.T, node string) string {
 	}
 	t.Fatalf("no engine named %q", node)
 	return ""
+}
+
+// An engine that dies and comes back shows in the events as Drover's own
+// engine_disconnect and engine_connect, with its node.
+func TestNodeEventsWhenAnEngineDiesAndReturns(t *testing.T) {
+	m := startManager(t)
+	m.waitHealthy(t, 3)
+	req, _ := http.NewRequestWithContext(t.Context(), "GET",
+		"http://"+m.addr+"/events?filters="+url.QueryEscape(`{"type":{"node":true}}`), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got := make(chan map[string]any, 16)
+	go func() {
+		dec := json.NewDecoder(resp.Body)
+		for {
+			var ev map[string]any
+			if dec.Decode(&ev) != nil {
+				return
+			}
+			got <- ev
+		}
+	}()
+	expect := func(action string) {
+		t.Helper()
+		select {
+		case ev := <-got:
+			node, _ := ev["node"].(map[string]any)
+			if ev["Type"] != "node" || ev["Action"] != action || node["Name"] != "node-3" {
+				t.Fatalf("event %v, want node %s of node-3", ev, action)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("no %s event", action)
+		}
+	}
+
+	root, _ := filepath.Abs("..")
+	state := os.Getenv("DROVER_TESTBED_DIR")
+	if state == "" {
+		state = "/var/tmp/drover-testbed"
+	}
+	pid, err := os.ReadFile(filepath.Join(state, "e3", "dockerd.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("kill", "-9", strings.TrimSpace(string(pid))).CombinedOutput(); err != nil {
+		t.Fatalf("kill engine 3: %v: %s", err, out)
+	}
+	expect("engine_disconnect")
+	up := exec.Command(filepath.Join(root, "deploy/local/testbed.sh"), "up", "3")
+	if out, err := up.CombinedOutput(); err != nil {
+		t.Fatalf("testbed up: %v: %s", err, out)
+	}
+	expect("engine_connect")
+	m.waitHealthy(t, 3)
 }

@@ -147,6 +147,12 @@ func (s *Server) events(c *gin.Context) {
 		rescan = t.C
 	}
 	enc := json.NewEncoder(c.Writer)
+	var own <-chan nodeEvent // Drover's own events, while the stream is live
+	if !replay {
+		ch, unsubscribe := s.ownEvents.subscribe()
+		defer unsubscribe()
+		own = ch
+	}
 	var held []nodeEvent
 	last := map[string]int64{} // engine address → time of its last event
 	for {
@@ -174,6 +180,14 @@ func (s *Server) events(c *gin.Context) {
 				continue
 			}
 			if enc.Encode(it.event) != nil {
+				return
+			}
+			c.Writer.Flush()
+		case ev := <-own:
+			if !wantOwnEvent(args, nodes, ev) {
+				continue
+			}
+			if enc.Encode(ev) != nil {
 				return
 			}
 			c.Writer.Flush()
@@ -279,4 +293,79 @@ func sortEvents(evs []nodeEvent) {
 		}
 		return 0
 	})
+}
+
+// ownEventType is the type of Drover's own events: a node (engine) joining
+// or leaving the healthy pool, with classic Swarm's action names.
+const (
+	ownEventType     events.Type = "node"
+	engineConnect                = "engine_connect"
+	engineDisconnect             = "engine_disconnect"
+)
+
+// broadcast hands Drover's own events to every events stream open now. A
+// stream that does not keep up loses events rather than slowing the others.
+type broadcast struct {
+	mu   sync.Mutex
+	subs map[chan nodeEvent]struct{}
+}
+
+func (b *broadcast) subscribe() (<-chan nodeEvent, func()) {
+	ch := make(chan nodeEvent, 16)
+	b.mu.Lock()
+	if b.subs == nil {
+		b.subs = map[chan nodeEvent]struct{}{}
+	}
+	b.subs[ch] = struct{}{}
+	b.mu.Unlock()
+	return ch, func() {
+		b.mu.Lock()
+		delete(b.subs, ch)
+		b.mu.Unlock()
+	}
+}
+
+func (b *broadcast) publish(ev nodeEvent) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for ch := range b.subs {
+		select {
+		case ch <- ev:
+		default:
+		}
+	}
+}
+
+// engineHealthChanged publishes an engine joining or leaving the healthy pool.
+func (s *Server) engineHealthChanged(e *engine.Engine, healthy bool) {
+	action := engineDisconnect
+	if healthy {
+		action = engineConnect
+	}
+	st, now := e.State(), time.Now()
+	m := events.Message{
+		Type: ownEventType, Action: events.Action(action), Status: action, Scope: "local",
+		Actor: events.Actor{ID: st.Info.ID, Attributes: map[string]string{"name": st.Name(e.Addr), "addr": e.Addr}},
+		Time:  now.Unix(), TimeNano: now.UnixNano(),
+	}
+	s.ownEvents.publish(withNode(m, nodeOf(e)))
+}
+
+// wantOwnEvent applies the client's filters to one of Drover's own events:
+// type and event (action) match, the node filter names its node, and any
+// filter on containers, images, volumes, networks or labels leaves it out.
+func wantOwnEvent(args filters.Args, nodes []string, ev nodeEvent) bool {
+	if args.Contains("type") && !args.ExactMatch("type", string(ownEventType)) {
+		return false
+	}
+	if args.Contains("event") && !args.ExactMatch("event", string(ev.Action)) {
+		return false
+	}
+	for _, k := range []string{"container", "image", "volume", "network", "label", "plugin", "daemon", "scope", "config", "secret", "service"} {
+		if args.Contains(k) {
+			return false
+		}
+	}
+	name := ev.Actor.Attributes["name"]
+	return len(nodes) == 0 || slices.Contains(nodes, name) || slices.Contains(nodes, ev.Actor.Attributes["addr"])
 }

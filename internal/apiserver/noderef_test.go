@@ -146,6 +146,7 @@ type noEngines struct{}
 
 func (noEngines) Engines() []*engine.Engine            { return nil }
 func (noEngines) Healthy() []*engine.Engine            { return nil }
+func (noEngines) OnHealth(func(*engine.Engine, bool))  {}
 func (noEngines) Get(string) (*engine.Engine, bool)    { return nil, false }
 func (noEngines) ByName(string) (*engine.Engine, bool) { return nil, false }
 func (noEngines) APIVersion(max string) string         { return max }

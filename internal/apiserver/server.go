@@ -32,6 +32,7 @@ type enginePool interface {
 	Get(addr string) (*engine.Engine, bool)
 	ByName(name string) (*engine.Engine, bool)
 	APIVersion(max string) string
+	OnHealth(fn func(e *engine.Engine, healthy bool))
 }
 
 // desiredState is the API's view of the store.
@@ -75,6 +76,8 @@ type Server struct {
 
 	clusterMu sync.Mutex
 	cluster   string // the cluster's ID, read once
+
+	ownEvents broadcast // Drover's own events, to the open event streams
 }
 
 // New builds the server and its routes.
@@ -83,6 +86,7 @@ func New(opts Options) *Server {
 		opts.CreateTimeout = 60 * time.Second
 	}
 	s := &Server{opts: opts, lg: opts.Logger.Named("api"), located: map[string]string{}}
+	opts.Pool.OnHealth(s.engineHealthChanged)
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.UseRawPath = true // node/name references arrive as node%2Fname, see ServeHTTP

@@ -126,16 +126,25 @@ func (e *Engine) Kick() {
 // the engine reported.
 func (e *Engine) Fresh() bool { return e.State().Seen >= e.changes.Load() }
 
+// hooks are what the pool is told of an engine: its events, and its health
+// changing.
+type hooks struct {
+	onEvent  func(*Engine, events.Message)
+	onHealth func(e *Engine, healthy bool)
+}
+
 // run refreshes the engine until ctx ends.
-func (e *Engine) run(ctx context.Context, interval time.Duration, onEvent func(*Engine, events.Message)) {
+func (e *Engine) run(ctx context.Context, interval time.Duration, h hooks) {
 	// Settle the API version before two goroutines use the client: the
 	// client negotiates lazily, and not safely for concurrent first calls.
 	e.Client.NegotiateAPIVersion(ctx)
-	go e.watchEvents(ctx, onEvent)
+	go e.watchEvents(ctx, h.onEvent)
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		e.refresh(ctx)
+		if changed, healthy := e.refresh(ctx); changed {
+			h.onHealth(e, healthy)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -173,30 +182,32 @@ func (e *Engine) watchEvents(ctx context.Context, onEvent func(*Engine, events.M
 	}
 }
 
-// refresh reads the engine's state and publishes it.
-func (e *Engine) refresh(ctx context.Context) {
+// refresh reads the engine's state and publishes it, and reports whether
+// the engine's health changed (a first answer counts as a change).
+func (e *Engine) refresh(ctx context.Context) (changed, healthy bool) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	seen := e.changes.Load()
+	prev := e.State()
 	next, err := e.read(ctx)
 	if err != nil {
 		if ctx.Err() != nil && ctx.Err() != context.DeadlineExceeded {
-			return
+			return false, prev.Healthy
 		}
-		prev := e.State()
 		failed := *prev
 		failed.Healthy, failed.Err, failed.UpdatedAt, failed.Seen = false, err.Error(), time.Now(), seen
 		e.publish(&failed)
 		if prev.Healthy || prev.UpdatedAt.IsZero() {
 			e.lg.Warn("engine unhealthy", zap.Error(err))
 		}
-		return
+		return prev.Healthy, false
 	}
 	next.Seen = seen
-	if !e.State().Healthy {
+	if !prev.Healthy {
 		e.lg.Info("engine healthy", zap.String("name", next.Info.Name), zap.String("api", next.APIVersion))
 	}
 	e.publish(next)
+	return !prev.Healthy, true
 }
 
 func (e *Engine) publish(s *State) {

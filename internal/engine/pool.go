@@ -29,6 +29,7 @@ type Pool struct {
 	engines   map[string]*Engine
 	cancels   map[string]context.CancelFunc
 	listeners []func(*Engine, events.Message)
+	watchers  []func(e *Engine, healthy bool)
 }
 
 // NewPool returns an empty pool; SetNodes fills it and Run drives it.
@@ -50,6 +51,12 @@ func NewPool(opts Options) *Pool {
 // OnEvent registers fn for every event of every engine. Call before Run.
 func (p *Pool) OnEvent(fn func(*Engine, events.Message)) {
 	p.listeners = append(p.listeners, fn)
+}
+
+// OnHealth registers fn for every engine whose health changes: one that
+// stops answering, or answers again (or for the first time). Call before Run.
+func (p *Pool) OnHealth(fn func(e *Engine, healthy bool)) {
+	p.watchers = append(p.watchers, fn)
 }
 
 // SetNodes replaces the set of engine addresses; the latest call wins.
@@ -106,8 +113,14 @@ func (p *Pool) apply(ctx context.Context, addrs []string, lg *zap.Logger) {
 		}
 		ectx, cancel := context.WithCancel(ctx)
 		p.engines[addr], p.cancels[addr] = e, cancel
-		go e.run(ectx, p.opts.RefreshInterval, p.dispatch)
+		go e.run(ectx, p.opts.RefreshInterval, hooks{onEvent: p.dispatch, onHealth: p.healthChanged})
 		lg.Info("engine joined the pool", zap.String("engine", addr))
+	}
+}
+
+func (p *Pool) healthChanged(e *Engine, healthy bool) {
+	for _, fn := range p.watchers {
+		fn(e, healthy)
 	}
 }
 
