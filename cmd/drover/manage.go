@@ -27,26 +27,27 @@ import (
 )
 
 type manageFlags struct {
-	host           string
-	advertise      string
-	strategy       string
-	filters        []string
-	heartbeat      time.Duration
-	replication    bool
-	replicationTTL time.Duration
-	refreshMin     time.Duration
-	refreshMax     time.Duration
-	failureRetry   int
-	cors           bool
-	clusterDriver  string
-	clusterOpts    []string
-	discoveryOpts  []string
-	tls            tlsFlags
-	engineTLS      bool
-	storeURL       string
-	dataDir        string
-	etcdListen     string
-	createTimeout  time.Duration
+	host            string
+	advertise       string
+	strategy        string
+	filters         []string
+	heartbeat       time.Duration
+	replication     bool
+	replicationTTL  time.Duration
+	refreshMin      time.Duration
+	refreshMax      time.Duration
+	failureRetry    int
+	cors            bool
+	clusterDriver   string
+	clusterOpts     []string
+	discoveryOpts   []string
+	tls             tlsFlags
+	engineTLS       bool
+	storeURL        string
+	dataDir         string
+	etcdListen      string
+	createTimeout   time.Duration
+	rescheduleAfter time.Duration
 }
 
 func newManageCommand(g *globalFlags) *cobra.Command {
@@ -101,6 +102,7 @@ bare list, or file://path. With no etcd named (no etcd:// discovery and no
 	fl.StringVar(&f.dataDir, "data-dir", "", "embedded etcd's data directory (default: per listen address, under ~/.local/state/drover)")
 	fl.StringVar(&f.etcdListen, "etcd-listen", "", "embedded etcd's client address, for drover join (default: a free loopback port)")
 	fl.DurationVar(&f.createTimeout, "create-timeout", 60*time.Second, "how long a create waits for a leader to make the container")
+	fl.DurationVar(&f.rescheduleAfter, "reschedule-delay", 10*time.Second, "how long a node must be down before its containers with reschedule:on-node-failure are made again elsewhere")
 	return cmd
 }
 
@@ -179,6 +181,7 @@ func runManage(ctx context.Context, lg *zap.Logger, f *manageFlags, discovery st
 	pool := engine.NewPool(engine.Options{Logger: lg.Named("engine"), TLS: engineTLS, RefreshInterval: f.refreshMin})
 	leader := reconciler.NewLeader(reconciler.Options{
 		Logger: lg, Store: st, Pool: pool, Scheduler: sched, Advertise: advertise, TTL: f.replicationTTL,
+		RescheduleAfter: f.rescheduleAfter,
 	})
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

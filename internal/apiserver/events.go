@@ -147,11 +147,17 @@ func (s *Server) events(c *gin.Context) {
 		rescan = t.C
 	}
 	enc := json.NewEncoder(c.Writer)
-	var own <-chan nodeEvent // Drover's own events, while the stream is live
+	// Drover's own events, while the stream is live: node changes seen by
+	// this replica, and what the leader published in etcd.
+	var own <-chan nodeEvent
+	var published <-chan []byte
 	if !replay {
 		ch, unsubscribe := s.ownEvents.subscribe()
 		defer unsubscribe()
 		own = ch
+		if s.opts.Store != nil {
+			published = s.opts.Store.WatchEvents(ctx)
+		}
 	}
 	var held []nodeEvent
 	last := map[string]int64{} // engine address → time of its last event
@@ -180,6 +186,19 @@ func (s *Server) events(c *gin.Context) {
 				continue
 			}
 			if enc.Encode(it.event) != nil {
+				return
+			}
+			c.Writer.Flush()
+		case raw, ok := <-published:
+			var ev nodeEvent
+			if !ok {
+				published = nil
+				continue
+			}
+			if json.Unmarshal(raw, &ev.Message) != nil || !wantOwnEvent(args, nodes, ev) {
+				continue
+			}
+			if enc.Encode(ev) != nil {
 				return
 			}
 			c.Writer.Flush()
@@ -352,20 +371,26 @@ func (s *Server) engineHealthChanged(e *engine.Engine, healthy bool) {
 }
 
 // wantOwnEvent applies the client's filters to one of Drover's own events:
-// type and event (action) match, the node filter names its node, and any
-// filter on containers, images, volumes, networks or labels leaves it out.
+// type, event (action) and container (name or ID) match, the node filter
+// names its node, and any filter on images, volumes, networks or labels
+// leaves it out.
 func wantOwnEvent(args filters.Args, nodes []string, ev nodeEvent) bool {
-	if args.Contains("type") && !args.ExactMatch("type", string(ownEventType)) {
+	if args.Contains("type") && !args.ExactMatch("type", string(ev.Type)) {
 		return false
 	}
 	if args.Contains("event") && !args.ExactMatch("event", string(ev.Action)) {
 		return false
 	}
-	for _, k := range []string{"container", "image", "volume", "network", "label", "plugin", "daemon", "scope", "config", "secret", "service"} {
+	for _, k := range []string{"image", "volume", "network", "label", "plugin", "daemon", "scope", "config", "secret", "service"} {
 		if args.Contains(k) {
 			return false
 		}
 	}
-	name := ev.Actor.Attributes["name"]
-	return len(nodes) == 0 || slices.Contains(nodes, name) || slices.Contains(nodes, ev.Actor.Attributes["addr"])
+	if args.Contains("container") && !args.ExactMatch("container", ev.Actor.ID) && !args.ExactMatch("container", ev.Actor.Attributes["name"]) {
+		return false
+	}
+	if len(nodes) == 0 || ev.Type != ownEventType {
+		return true
+	}
+	return slices.Contains(nodes, ev.Actor.Attributes["name"]) || slices.Contains(nodes, ev.Actor.Attributes["addr"])
 }

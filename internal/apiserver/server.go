@@ -48,6 +48,7 @@ type desiredState interface {
 	RequestOperation(ctx context.Context, id string, op store.Operation) (gen, rev int64, err error)
 	WaitOperation(ctx context.Context, id string, gen, fromRev int64) (store.Status, error)
 	PutRegistryAuth(ctx context.Context, id, auth string, ttl time.Duration) error
+	WatchEvents(ctx context.Context) <-chan []byte
 }
 
 // Options configure a Server.

@@ -53,6 +53,8 @@ type State struct {
 	// Seen is how many changes the engine had reported when this state was
 	// read: a state is fresh while no change came after.
 	Seen uint64
+	// DownSince is when the engine stopped answering; zero while it answers.
+	DownSince time.Time
 }
 
 // Container is a container as listed, with what only an inspect tells: its
@@ -196,6 +198,9 @@ func (e *Engine) refresh(ctx context.Context) (changed, healthy bool) {
 		}
 		failed := *prev
 		failed.Healthy, failed.Err, failed.UpdatedAt, failed.Seen = false, err.Error(), time.Now(), seen
+		if failed.DownSince.IsZero() {
+			failed.DownSince = failed.UpdatedAt
+		}
 		e.publish(&failed)
 		if prev.Healthy || prev.UpdatedAt.IsZero() {
 			e.lg.Warn("engine unhealthy", zap.Error(err))

@@ -57,6 +57,8 @@ type containerReconciler struct {
 	// has already exited).
 	carriedMu sync.Mutex
 	carried   map[string]int64
+
+	rescheduleAfter time.Duration
 }
 
 func (r *containerReconciler) Reconcile(ctx context.Context, id string) (Result, error) {
@@ -66,6 +68,13 @@ func (r *containerReconciler) Reconcile(ctx context.Context, id string) (Result,
 		return Result{}, r.removeEverywhere(ctx, id)
 	}
 	st := rec.Status
+	if st != nil && st.Phase == store.PhaseCreated && rescheduled(rec.Container) {
+		if wait, down := r.nodeDown(st.Node); down && wait > 0 {
+			return Result{RequeueAfter: wait}, nil
+		} else if down {
+			return r.reschedule(ctx, rec)
+		}
+	}
 	switch {
 	case st == nil || st.Phase == store.PhasePending:
 		return r.place(ctx, rec)

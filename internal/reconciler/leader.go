@@ -29,6 +29,9 @@ type Options struct {
 	// Resync is how often every container is looked at again regardless of
 	// events.
 	Resync time.Duration
+	// RescheduleAfter is how long a node must have been down before its
+	// containers with the on-node-failure policy are made again elsewhere.
+	RescheduleAfter time.Duration
 }
 
 // Leader campaigns for the lead and runs the reconcilers while it has it.
@@ -42,6 +45,7 @@ type Leader struct {
 type term struct {
 	queue   workqueue.TypedRateLimitingInterface[string]
 	cluster string
+	mirror  *store.Mirror
 }
 
 // NewLeader prepares the leader's loops and subscribes them to engine events.
@@ -56,8 +60,12 @@ func NewLeader(opts Options) *Leader {
 	if opts.TTL <= 0 {
 		opts.TTL = 15 * time.Second
 	}
+	if opts.RescheduleAfter <= 0 {
+		opts.RescheduleAfter = 10 * time.Second
+	}
 	l := &Leader{opts: opts, lg: opts.Logger.Named("reconciler")}
 	opts.Pool.OnEvent(l.engineEvent)
+	opts.Pool.OnHealth(l.engineHealth)
 	return l
 }
 
@@ -109,7 +117,7 @@ func (l *Leader) lead(ctx context.Context, fence store.Fence) {
 	mirror := l.opts.Store.NewMirror(l.lg.Named("mirror"), q.Add)
 	r := &containerReconciler{
 		lg: l.lg, store: l.opts.Store, mirror: mirror, pool: l.opts.Pool,
-		sched: l.opts.Scheduler, fence: fence, cluster: cluster,
+		sched: l.opts.Scheduler, fence: fence, cluster: cluster, rescheduleAfter: l.opts.RescheduleAfter,
 		decided: map[string]store.Record{},
 		carried: map[string]int64{},
 	}
@@ -119,7 +127,7 @@ func (l *Leader) lead(ctx context.Context, fence store.Fence) {
 	case <-ctx.Done():
 		return
 	}
-	l.term.Store(&term{queue: q, cluster: cluster})
+	l.term.Store(&term{queue: q, cluster: cluster, mirror: mirror})
 	defer l.term.Store(nil)
 	go l.resync(ctx, q, mirror, cluster)
 	runQueue(ctx, l.lg, q, r, l.opts.Workers, 2*time.Minute)
@@ -160,6 +168,24 @@ func (l *Leader) engineEvent(_ *engine.Engine, m events.Message) {
 	}
 	if id := m.Actor.Attributes[store.SwarmIDLabel]; id != "" {
 		t.queue.Add(id)
+	}
+}
+
+// engineHealth looks again at the containers of a node that went down, once
+// the reschedule delay has passed, and at every container when a node comes
+// back (it may hold copies of containers rescheduled meanwhile).
+func (l *Leader) engineHealth(e *engine.Engine, healthy bool) {
+	t := l.term.Load()
+	if t == nil {
+		return
+	}
+	for _, rec := range t.mirror.List() {
+		switch {
+		case healthy:
+			t.queue.Add(rec.Container.ID)
+		case rec.Status != nil && rec.Status.Node == e.Addr:
+			t.queue.AddAfter(rec.Container.ID, l.opts.RescheduleAfter)
+		}
 	}
 }
 
