@@ -173,24 +173,7 @@ func engineNamed(t *testing.T, node string) string {
 func TestNodeEventsWhenAnEngineDiesAndReturns(t *testing.T) {
 	m := startManager(t)
 	m.waitHealthy(t, 3)
-	req, _ := http.NewRequestWithContext(t.Context(), "GET",
-		"http://"+m.addr+"/events?filters="+url.QueryEscape(`{"type":{"node":true}}`), nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	got := make(chan map[string]any, 16)
-	go func() {
-		dec := json.NewDecoder(resp.Body)
-		for {
-			var ev map[string]any
-			if dec.Decode(&ev) != nil {
-				return
-			}
-			got <- ev
-		}
-	}()
+	got := m.streamEvents(t, `{"type":{"node":true}}`)
 	expect := func(action string) {
 		t.Helper()
 		select {
@@ -203,24 +186,60 @@ func TestNodeEventsWhenAnEngineDiesAndReturns(t *testing.T) {
 			t.Fatalf("no %s event", action)
 		}
 	}
+	killEngine(t, 2)
+	expect("engine_disconnect")
+	restartEngines(t)
+	expect("engine_connect")
+	m.waitHealthy(t, 3)
+}
 
-	root, _ := filepath.Abs("..")
+// streamEvents follows the manager's event stream, with filters as JSON,
+// until the test ends.
+func (m *manager) streamEvents(t *testing.T, filtersJSON string) <-chan map[string]any {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", "http://"+m.addr+"/events?filters="+url.QueryEscape(filtersJSON), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	got := make(chan map[string]any, 16)
+	go func() {
+		dec := json.NewDecoder(resp.Body)
+		for {
+			var ev map[string]any
+			if dec.Decode(&ev) != nil {
+				return
+			}
+			got <- ev
+		}
+	}()
+	return got
+}
+
+// killEngine kills engine i's dockerd with SIGKILL; the test bed is brought
+// back whole when the test ends, if the test has not done it.
+func killEngine(t *testing.T, i int) {
+	t.Helper()
 	state := os.Getenv("DROVER_TESTBED_DIR")
 	if state == "" {
 		state = "/var/tmp/drover-testbed"
 	}
-	pid, err := os.ReadFile(filepath.Join(state, "e3", "dockerd.pid"))
+	pid, err := os.ReadFile(filepath.Join(state, fmt.Sprintf("e%d", i+1), "dockerd.pid"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command("kill", "-9", strings.TrimSpace(string(pid))).CombinedOutput(); err != nil {
-		t.Fatalf("kill engine 3: %v: %s", err, out)
+		t.Fatalf("kill engine %d: %v: %s", i+1, err, out)
 	}
-	expect("engine_disconnect")
-	up := exec.Command(filepath.Join(root, "deploy/local/testbed.sh"), "up", "3")
-	if out, err := up.CombinedOutput(); err != nil {
+	t.Cleanup(func() { restartEngines(t) })
+}
+
+// restartEngines brings every engine of the test bed up again.
+func restartEngines(t *testing.T) {
+	t.Helper()
+	root, _ := filepath.Abs("..")
+	if out, err := exec.Command(filepath.Join(root, "deploy/local/testbed.sh"), "up", "3").CombinedOutput(); err != nil {
 		t.Fatalf("testbed up: %v: %s", err, out)
 	}
-	expect("engine_connect")
-	m.waitHealthy(t, 3)
 }

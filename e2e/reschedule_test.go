@@ -1,12 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
-	"net/http"
-	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,24 +15,7 @@ func TestRescheduleOnNodeFailure(t *testing.T) {
 	wipeEngines(t)
 	cli := clis(t)[0]
 
-	req, _ := http.NewRequestWithContext(t.Context(), "GET",
-		"http://"+m.addr+"/events?filters="+url.QueryEscape(`{"event":{"rescheduled":true}}`), nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	announced := make(chan map[string]any, 4)
-	go func() {
-		dec := json.NewDecoder(resp.Body)
-		for {
-			var ev map[string]any
-			if dec.Decode(&ev) != nil {
-				return
-			}
-			announced <- ev
-		}
-	}()
+	announced := m.streamEvents(t, `{"event":{"rescheduled":true}}`)
 
 	mustDocker(t, cli, m.addr, "run", "-d", "--name", "moving", "-e", "reschedule:on-node-failure", "-e", "constraint:node==~node-3", "busybox", "sleep", "300")
 	mustDocker(t, cli, m.addr, "run", "-d", "--name", "staying", "-e", "constraint:node==node-3", "busybox", "sleep", "300")
@@ -46,19 +23,7 @@ func TestRescheduleOnNodeFailure(t *testing.T) {
 		t.Fatalf("moving started on %s, want node-3", n)
 	}
 
-	root, _ := filepath.Abs("..")
-	state := os.Getenv("DROVER_TESTBED_DIR")
-	if state == "" {
-		state = "/var/tmp/drover-testbed"
-	}
-	pid, err := os.ReadFile(filepath.Join(state, "e3", "dockerd.pid"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("kill", "-9", strings.TrimSpace(string(pid))).CombinedOutput(); err != nil {
-		t.Fatalf("kill engine 3: %v: %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command(filepath.Join(root, "deploy/local/testbed.sh"), "up", "3").Run() })
+	killEngine(t, 2)
 
 	waitFor(t, "moving to run on another node", func() bool {
 		out, err := docker(t, cli, m.addr, "inspect", "-f", "{{.Node.Name}} {{.State.Running}}", "moving")
@@ -77,9 +42,7 @@ func TestRescheduleOnNodeFailure(t *testing.T) {
 		t.Fatal("a container without the policy was made again elsewhere")
 	}
 
-	if out, err := exec.Command(filepath.Join(root, "deploy/local/testbed.sh"), "up", "3").CombinedOutput(); err != nil {
-		t.Fatalf("testbed up: %v: %s", err, out)
-	}
+	restartEngines(t)
 	waitFor(t, "the old copy on node-3 to be removed", func() bool {
 		out, err := docker(t, "/usr/bin/docker", engines[2], "ps", "-a", "--filter", "name=moving", "-q")
 		return err == nil && strings.TrimSpace(out) == ""
