@@ -376,13 +376,20 @@ func (s *Server) connectNetwork(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	ref := c.Param("id")
-	onNode, err := s.networkOnNode(ref, l.engine, body.Container)
+	s.actOnNetwork(c, c.Param("id"), l, body.Container, func(onNode string) error {
+		return l.engine.Client.NetworkConnect(ctx, onNode, l.inspect.ID, body.EndpointConfig)
+	})
+}
+
+// actOnNetwork runs act with the network as the container's node knows it,
+// and answers as the engine did; a network of another node is explained.
+func (s *Server) actOnNetwork(c *gin.Context, ref string, l *located, ctr string, act func(onNode string) error) {
+	onNode, err := s.networkOnNode(ref, l.engine, ctr)
 	if err == nil {
-		err = engine.Unwrap(l.engine.Client.NetworkConnect(ctx, onNode, l.inspect.ID, body.EndpointConfig))
+		err = engine.Unwrap(act(onNode))
 	}
 	if err != nil {
-		writeError(c, s.explainElsewhere(ctx, err, ref, l.engine, body.Container))
+		writeError(c, s.explainElsewhere(c.Request.Context(), err, ref, l.engine, ctr))
 		return
 	}
 	l.engine.Kick()
@@ -423,16 +430,9 @@ func (s *Server) disconnectNetwork(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	onNode, err := s.networkOnNode(ref, l.engine, body.Container)
-	if err == nil {
-		err = engine.Unwrap(l.engine.Client.NetworkDisconnect(ctx, onNode, l.inspect.ID, body.Force))
-	}
-	if err != nil {
-		writeError(c, s.explainElsewhere(ctx, err, ref, l.engine, body.Container))
-		return
-	}
-	l.engine.Kick()
-	c.Status(http.StatusOK)
+	s.actOnNetwork(c, ref, l, body.Container, func(onNode string) error {
+		return l.engine.Client.NetworkDisconnect(ctx, onNode, l.inspect.ID, body.Force)
+	})
 }
 
 // networkOnNode turns a network reference into the one engine e knows it
