@@ -455,12 +455,19 @@ func (s *Server) networkOnNode(ref string, e *engine.Engine, ctr string) (string
 // explainElsewhere turns the engine's "network … not found" into a clearer
 // answer when the network exists, but on another node than the container's.
 func (s *Server) explainElsewhere(ctx context.Context, err error, ref string, e *engine.Engine, ctr string) error {
-	if !cerrdefs.IsNotFound(err) || !strings.HasPrefix(err.Error(), "network ") {
+	if !cerrdefs.IsNotFound(err) {
 		return err
 	}
+	// Not found on the container's node: explain only when the network is
+	// found, and found elsewhere alone.
 	found, ferr := s.findNetwork(ctx, ref, network.InspectOptions{})
-	if ferr != nil || found[0].engine.Addr == e.Addr {
+	if ferr != nil {
 		return err
+	}
+	for _, f := range found {
+		if f.engine.Addr == e.Addr {
+			return err
+		}
 	}
 	return errOtherNode(ref, found[0].node, ctr, nodeNameOf(e))
 }
