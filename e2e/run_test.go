@@ -116,6 +116,17 @@ func TestSpreadOverThreeEngines(t *testing.T) {
 		}
 	}
 
+	// ps answers limit, size and filters over the whole cluster.
+	if ids := strings.Fields(mustDocker(t, cli, m.addr, "ps", "-n", "2", "-q")); len(ids) != 2 {
+		t.Fatalf("docker ps -n 2 listed %v", ids)
+	}
+	if out := mustDocker(t, cli, m.addr, "ps", "-s", "--format", "{{.Size}}"); strings.Count(out, "(virtual ") != 6 {
+		t.Fatalf("docker ps -s printed %q, want six sizes", out)
+	}
+	if ids := strings.Fields(mustDocker(t, cli, m.addr, "ps", "-q", "--filter", "label=com.docker.swarm.id")); len(ids) != 6 {
+		t.Fatalf("docker ps --filter label=com.docker.swarm.id listed %v", ids)
+	}
+
 	// Placed at the same moment, they still spread: a placement counts
 	// from the moment it is decided, not from when the engine reports it.
 	wipeEngines(t)
