@@ -144,7 +144,19 @@ func startHACluster(t *testing.T) *haCluster {
 	for _, m := range h.managers {
 		m.waitHealthy(t, 3)
 	}
-	h.leader(t)
+	leader := h.leader(t)
+	waitFor(t, "info to list the three managers", func() bool {
+		var info struct{ SystemStatus [][2]string }
+		if leader.getJSON("/info", &info) != nil || len(info.SystemStatus) < 3 || info.SystemStatus[2][0] != "Managers" {
+			return false
+		}
+		for _, m := range h.managers {
+			if !strings.Contains(info.SystemStatus[2][1], m.addr) {
+				return false
+			}
+		}
+		return true
+	})
 	return h
 }
 

@@ -44,6 +44,7 @@ type desiredState interface {
 	ReleaseName(ctx context.Context, name, id string) error
 	Container(ctx context.Context, id string) (*store.Container, *store.Status, error)
 	Leader(ctx context.Context) (string, error)
+	Managers(ctx context.Context) ([]store.Manager, error)
 	ClusterID(ctx context.Context) (string, error)
 	RequestOperation(ctx context.Context, id string, op store.Operation) (gen, rev int64, err error)
 	WaitOperation(ctx context.Context, id string, gen, fromRev int64) (store.Status, error)

@@ -90,9 +90,16 @@ func (s *Server) info(c *gin.Context) {
 	if err == nil && leader == s.opts.Advertise {
 		role = "primary"
 	}
+	var managers []string
+	if list, err := s.opts.Store.Managers(c.Request.Context()); err == nil {
+		for _, m := range list {
+			managers = append(managers, m.Advertise)
+		}
+	}
 	status := [][2]string{
 		{"Role", role},
 		{"Primary", leader},
+		{"Managers", strings.Join(managers, ", ")},
 		{"Strategy", s.opts.Scheduler.Strategy()},
 		{"Filters", strings.Join(s.opts.Scheduler.Filters(), ", ")},
 		{"Nodes", strconv.Itoa(len(engines))},
