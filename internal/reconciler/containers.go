@@ -124,7 +124,7 @@ func (r *containerReconciler) place(ctx context.Context, rec store.Record) (Resu
 }
 
 // carriedOut reports whether this term already carried out generation gen
-// of the container, and forgets what the mirror has caught up with.
+// of the container (observe forgets it once the mirror shows it).
 func (r *containerReconciler) carriedOut(id string, gen int64) bool {
 	r.carriedMu.Lock()
 	defer r.carriedMu.Unlock()
