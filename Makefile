@@ -11,7 +11,7 @@ TESTBED  := deploy/local/testbed.sh
 RUN_DIR  ?= /var/tmp/drover-up
 MANAGER  ?= 127.0.0.1:4000
 
-.PHONY: build up down test test-unit test-e2e bench bench-run vet fmt
+.PHONY: build up down test test-unit test-e2e bench bench-scale bench-run vet fmt
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/drover
@@ -42,6 +42,11 @@ test-e2e: build
 # bench: placement benchmarks on one core.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./internal/placement/
+
+# bench-scale: create and start through a whole manager in front of 10, 100
+# and 500 hollow engines (internal/engine/hollow).
+bench-scale:
+	$(GO) test -run '^$$' -bench BenchmarkCreateThroughManager -benchtime 200x -benchmem ./cmd/drover/
 
 # bench-run: `docker run -d busybox true` through the manager vs straight to an engine.
 bench-run: build

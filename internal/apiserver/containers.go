@@ -192,12 +192,18 @@ func (s *Server) createContainer(c *gin.Context) {
 			return
 		}
 	}
-	rev, err := s.reserveAndWrite(ctx, desired)
+	// Watch first: the reconciler's answer is then seen as it is written.
+	wait, err := s.opts.Store.WatchContainer(ctx, desired.ID)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	st, err := s.awaitCreated(ctx, desired.ID, rev)
+	defer wait.Close()
+	if err := s.reserveAndWrite(ctx, desired); err != nil {
+		writeError(c, err)
+		return
+	}
+	st, err := s.awaitCreated(ctx, wait, desired.ID)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -209,20 +215,20 @@ func (s *Server) createContainer(c *gin.Context) {
 // reserveAndWrite checks that no engine holds the name, then writes the
 // desired container with its name reservation. A reservation left by a
 // container that has since gone from every engine is stale and is released.
-func (s *Server) reserveAndWrite(ctx context.Context, desired *store.Container) (int64, error) {
+func (s *Server) reserveAndWrite(ctx context.Context, desired *store.Container) error {
 	for attempt := 0; ; attempt++ {
 		if desired.Name != "" {
 			if err := s.checkNameFree(ctx, desired.Name); err != nil {
-				return 0, err
+				return err
 			}
 		}
-		rev, err := s.opts.Store.CreateContainer(ctx, desired)
+		_, err := s.opts.Store.CreateContainer(ctx, desired)
 		if !errors.Is(err, store.ErrConflict) {
-			return rev, err
+			return err
 		}
 		holder, herr := s.opts.Store.NameHolder(ctx, desired.Name)
 		if herr != nil || attempt > 0 {
-			return 0, errNameInUse(desired.Name, holder)
+			return errNameInUse(desired.Name, holder)
 		}
 		// No healthy engine holds the name: the reservation is stale unless a
 		// create of that name is under way, or its container still exists
@@ -236,10 +242,10 @@ func (s *Server) reserveAndWrite(ctx context.Context, desired *store.Container) 
 			err == nil && st != nil && st.Phase == store.PhaseCreated && s.goneFromEngine(ctx, st.Node, holder):
 			err = s.opts.Store.DeleteContainer(ctx, holder)
 		case err == nil:
-			return 0, errNameInUse(desired.Name, holder)
+			return errNameInUse(desired.Name, holder)
 		}
 		if err != nil {
-			return 0, err
+			return err
 		}
 	}
 }
@@ -292,10 +298,10 @@ func (s *Server) findByName(ctx context.Context, name string) (string, error) {
 // awaitCreated waits for the reconciler's verdict. A create that fails or
 // times out leaves nothing behind: its record is deleted, and the reconciler
 // removes any engine container whose record is gone.
-func (s *Server) awaitCreated(ctx context.Context, id string, rev int64) (store.Status, error) {
+func (s *Server) awaitCreated(ctx context.Context, wait *store.Wait, id string) (store.Status, error) {
 	wctx, cancel := context.WithTimeout(ctx, s.opts.CreateTimeout)
 	defer cancel()
-	st, err := s.opts.Store.WaitStatus(wctx, id, rev)
+	st, err := wait.Created(wctx)
 	if err == nil && st.Phase == store.PhaseCreated {
 		return st, nil
 	}

@@ -53,7 +53,13 @@ func (s *Server) operate(kind store.OpKind) gin.HandlerFunc {
 				return
 			}
 		}
-		gen, rev, err := s.opts.Store.RequestOperation(ctx, id, op)
+		watch, err := s.opts.Store.WatchContainer(ctx, id)
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		defer watch.Close()
+		gen, _, err := s.opts.Store.RequestOperation(ctx, id, op)
 		if errors.Is(err, store.ErrConflict) {
 			holder, _ := s.opts.Store.NameHolder(ctx, op.Name)
 			err = errNameInUse(op.Name, holder)
@@ -70,7 +76,7 @@ func (s *Server) operate(kind store.OpKind) gin.HandlerFunc {
 		}
 		wctx, cancel := context.WithTimeout(ctx, wait)
 		defer cancel()
-		st, err := s.opts.Store.WaitOperation(wctx, id, gen, rev)
+		st, err := watch.Operation(wctx, gen)
 		switch {
 		case kind == store.OpRemove && store.IsRemoved(err):
 			c.Status(http.StatusNoContent)

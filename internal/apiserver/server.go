@@ -38,7 +38,6 @@ type enginePool interface {
 // desiredState is the API's view of the store.
 type desiredState interface {
 	CreateContainer(ctx context.Context, c *store.Container) (int64, error)
-	WaitStatus(ctx context.Context, id string, fromRev int64) (store.Status, error)
 	DeleteContainer(ctx context.Context, id string) error
 	NameHolder(ctx context.Context, name string) (string, error)
 	ReleaseName(ctx context.Context, name, id string) error
@@ -47,7 +46,7 @@ type desiredState interface {
 	Managers(ctx context.Context) ([]store.Manager, error)
 	ClusterID(ctx context.Context) (string, error)
 	RequestOperation(ctx context.Context, id string, op store.Operation) (gen, rev int64, err error)
-	WaitOperation(ctx context.Context, id string, gen, fromRev int64) (store.Status, error)
+	WatchContainer(ctx context.Context, id string) (*store.Wait, error)
 	PutRegistryAuth(ctx context.Context, id, auth string, ttl time.Duration) error
 	WatchEvents(ctx context.Context) <-chan []byte
 }

@@ -319,20 +319,32 @@ func (r *containerReconciler) observe(ctx context.Context, rec store.Record) (Re
 	if !ok || !home.State().Healthy {
 		return Result{}, nil // rescheduling after node failure is decided elsewhere
 	}
+	// The home engine is asked; the others are looked at in their states,
+	// read after their last event, so that a pool of hundreds of engines
+	// costs no call per engine. A copy an engine reports later requeues the
+	// container through its event.
+	ids, err := r.listBySwarmID(ctx, home, id)
+	if err != nil {
+		return Result{}, err
+	}
 	found := false
-	for _, e := range r.pool.Healthy() {
-		ids, err := r.listBySwarmID(ctx, e, id)
-		if err != nil {
+	for _, engineID := range ids {
+		if engineID == st.EngineID {
+			found = true
+		} else if err := r.removeCopy(ctx, home, id, engineID); err != nil {
 			return Result{}, err
 		}
-		for _, engineID := range ids {
-			if e == home && engineID == st.EngineID {
-				found = true
-				continue
-			}
-			r.lg.Warn("duplicate removed", zap.String("container", id), zap.String("node", e.Addr), zap.String("engineId", engineID))
-			if err := e.Client.ContainerRemove(ctx, engineID, container.RemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
-				return Result{}, fmt.Errorf("remove duplicate of %s on %s: %w", id, e.Addr, err)
+	}
+	r.pool.WaitFresh(ctx, 2*time.Second)
+	for _, e := range r.pool.Healthy() {
+		if e == home {
+			continue
+		}
+		for _, c := range e.State().Containers {
+			if c.Labels[store.SwarmIDLabel] == id && c.Labels[store.ClusterLabel] == r.cluster {
+				if err := r.removeCopy(ctx, e, id, c.ID); err != nil {
+					return Result{}, err
+				}
 			}
 		}
 	}
@@ -340,11 +352,23 @@ func (r *containerReconciler) observe(ctx context.Context, rec store.Record) (Re
 		return Result{}, nil
 	}
 	r.lg.Info("container gone from its engine, dropping its record", zap.String("container", id))
-	err := r.store.DeleteRecord(ctx, r.fence, id, rec.StatusRev)
+	err = r.store.DeleteRecord(ctx, r.fence, id, rec.StatusRev)
 	if errors.Is(err, store.ErrConflict) {
 		return Result{}, nil // changed meanwhile: the change requeues it
 	}
 	return Result{}, err
+}
+
+// removeCopy removes a duplicate of a container: a deposed leader's late
+// create, or the copy left on a node that came back after a reschedule.
+func (r *containerReconciler) removeCopy(ctx context.Context, e *engine.Engine, id, engineID string) error {
+	err := e.Client.ContainerRemove(ctx, engineID, container.RemoveOptions{Force: true})
+	if err != nil && !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("remove duplicate of %s on %s: %w", id, e.Addr, err)
+	}
+	r.lg.Warn("duplicate removed", zap.String("container", id), zap.String("node", e.Addr), zap.String("engineId", engineID))
+	e.Kick()
+	return nil
 }
 
 // fail records a create that cannot succeed.

@@ -132,21 +132,30 @@ func (s *Store) watchStatus(ctx context.Context, id string, fromRev int64, done 
 		if resp.Err() != nil {
 			return Status{}, false, nil
 		}
-		for _, ev := range resp.Events {
-			_, kind := s.idFromKey(string(ev.Kv.Key))
-			if ev.Type == clientv3.EventTypeDelete && kind == "spec" {
-				return Status{}, true, fmt.Errorf("container %s: %w", id, ErrNotFound)
-			}
-			if ev.Type != clientv3.EventTypePut || kind != "status" {
-				continue
-			}
-			var st Status
-			if err := json.Unmarshal(ev.Kv.Value, &st); err != nil {
-				return Status{}, true, fmt.Errorf("decode status of %s: %w", id, err)
-			}
-			if done(st) {
-				return st, true, nil
-			}
+		if st, finished, err := s.statusIn(id, resp.Events, done); finished {
+			return st, true, err
+		}
+	}
+	return Status{}, false, nil
+}
+
+// statusIn looks through a container's watched events for a status done
+// accepts, or its spec deleted (ErrNotFound).
+func (s *Store) statusIn(id string, events []*clientv3.Event, done func(Status) bool) (Status, bool, error) {
+	for _, ev := range events {
+		_, kind := s.idFromKey(string(ev.Kv.Key))
+		if ev.Type == clientv3.EventTypeDelete && kind == "spec" {
+			return Status{}, true, fmt.Errorf("container %s: %w", id, ErrNotFound)
+		}
+		if ev.Type != clientv3.EventTypePut || kind != "status" {
+			continue
+		}
+		var st Status
+		if err := json.Unmarshal(ev.Kv.Value, &st); err != nil {
+			return Status{}, true, fmt.Errorf("decode status of %s: %w", id, err)
+		}
+		if done(st) {
+			return st, true, nil
 		}
 	}
 	return Status{}, false, nil
