@@ -42,6 +42,8 @@ func TestClassicSwarmCommandLine(t *testing.T) {
 		{name: "manage refuses an unknown filter", args: []string{"manage", "-f", "nosuch", "nodes://a:1"}, err: `unknown filter "nosuch"`},
 		{name: "manage refuses an unknown strategy", args: []string{"manage", "--strategy", "nosuch", "nodes://a:1"}, err: `unknown strategy "nosuch"`},
 		{name: "manage refuses a bad cluster option", args: []string{"manage", "--cluster-opt", "swarm.overcommit=lots", "nodes://a:1"}, err: "swarm.overcommit"},
+		{name: "manage refuses a zero TTL", args: []string{"manage", "--replication-ttl", "0s", "nodes://a:1"}, err: "--replication-ttl 0s: must be positive"},
+		{name: "manage refuses a negative reschedule delay", args: []string{"manage", "--reschedule-delay", "-1s", "nodes://a:1"}, err: "--reschedule-delay -1s: must be positive"},
 		{name: "manage refuses a bad host", args: []string{"manage", "-H", "nocolon", "nodes://a:1"}, err: "want ip:port"},
 		{name: "bad discovery", args: []string{"list", "zk://a:1"}, err: "unsupported scheme"},
 	}

@@ -110,6 +110,14 @@ func runManage(ctx context.Context, lg *zap.Logger, f *manageFlags, discovery st
 	if f.clusterDriver != "swarm" {
 		return fmt.Errorf("--cluster-driver %q: only swarm is supported", f.clusterDriver)
 	}
+	for name, d := range map[string]time.Duration{
+		"--replication-ttl": f.replicationTTL, "--engine-refresh-min-interval": f.refreshMin,
+		"--create-timeout": f.createTimeout, "--reschedule-delay": f.rescheduleAfter,
+	} {
+		if d <= 0 {
+			return fmt.Errorf("%s %s: must be positive", name, d)
+		}
+	}
 	listen := strings.TrimPrefix(f.host, "tcp://")
 	if _, _, err := net.SplitHostPort(listen); err != nil {
 		return fmt.Errorf("--host %q: want ip:port", f.host)

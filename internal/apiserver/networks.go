@@ -363,12 +363,8 @@ func (s *Server) removeNetwork(c *gin.Context) {
 func (s *Server) connectNetwork(c *gin.Context) {
 	ctx := c.Request.Context()
 	var body network.ConnectOptions
-	if err := decodeJSONBody(c, &body); err != nil {
+	if err := decodeEndpointBody(c, &body, &body.Container); err != nil {
 		writeError(c, err)
-		return
-	}
-	if body.Container == "" {
-		writeError(c, errInvalid("invalid name or ID supplied: %q", ""))
 		return
 	}
 	l, err := s.locate(ctx, body.Container)
@@ -379,6 +375,18 @@ func (s *Server) connectNetwork(c *gin.Context) {
 	s.actOnNetwork(c, c.Param("id"), l, body.Container, func(onNode string) error {
 		return l.engine.Client.NetworkConnect(ctx, onNode, l.inspect.ID, body.EndpointConfig)
 	})
+}
+
+// decodeEndpointBody reads a connect or disconnect body, which must name a
+// container (its field is container).
+func decodeEndpointBody(c *gin.Context, body any, container *string) error {
+	if err := decodeJSONBody(c, body); err != nil {
+		return err
+	}
+	if *container == "" {
+		return errInvalid("invalid name or ID supplied: %q", "")
+	}
+	return nil
 }
 
 // actOnNetwork runs act with the network as the container's node knows it,
@@ -402,12 +410,8 @@ func (s *Server) actOnNetwork(c *gin.Context, ref string, l *located, ctr string
 func (s *Server) disconnectNetwork(c *gin.Context) {
 	ctx := c.Request.Context()
 	var body network.DisconnectOptions
-	if err := decodeJSONBody(c, &body); err != nil {
+	if err := decodeEndpointBody(c, &body, &body.Container); err != nil {
 		writeError(c, err)
-		return
-	}
-	if body.Container == "" {
-		writeError(c, errInvalid("invalid name or ID supplied: %q", ""))
 		return
 	}
 	ref := c.Param("id")
